@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""API calls about user associations and the instances that hold them.
+
+Each call raises LmusError with a message naming the user and the instance.
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
+from .client import LmusErrorHandler
+from .client import equals_filters
+from .client import paginate
+
+ASSOCIATING = "ASSOCIATING"
+ASSOCIATED = "ASSOCIATED"
+DISASSOCIATING = "DISASSOCIATING"
+DISASSOCIATED = "DISASSOCIATED"
+
+# AWS does not enumerate association statuses. A record in one of these counts
+# as present; a record in any other status (known or not) does not.
+PRESENT_STATUSES = (ASSOCIATED, ASSOCIATING)
+# A record in one of these needs no DisassociateUser call; every other status does.
+ABSENT_STATUSES = (DISASSOCIATED, DISASSOCIATING)
+
+
+def _directory(identity_provider):
+    return ((identity_provider or {}).get("ActiveDirectoryIdentityProvider") or {}).get("DirectoryId")
+
+
+def list_instances(client, instance_id=None):
+    """InstanceSummaries from ListInstances, optionally narrowed to one instance."""
+    what = f"list instance {instance_id}" if instance_id else "list instances"
+    handler = LmusErrorHandler.common_error_handler(what)
+    return handler(paginate)(client, "list_instances", "InstanceSummaries", Filters=equals_filters(InstanceId=instance_id))
+
+
+def list_user_associations(client, instance_id, identity_provider, username=None):
+    """Every InstanceUserSummary on one instance, or only ``username``'s.
+
+    The Username filter only narrows the read: callers match records themselves.
+    Should the service refuse the filter, the instance is read unfiltered.
+    """
+    what = f"list user associations of instance {instance_id} (directory {_directory(identity_provider)})"
+
+    @LmusErrorHandler.common_error_handler(what)
+    def _list():
+        params = dict(InstanceId=instance_id, IdentityProvider=identity_provider)
+        if username is None:
+            return paginate(client, "list_user_associations", "InstanceUserSummaries", **params)
+        try:
+            return paginate(client, "list_user_associations", "InstanceUserSummaries", Filters=equals_filters(Username=username), **params)
+        except is_boto3_error_code("ValidationException"):
+            return paginate(client, "list_user_associations", "InstanceUserSummaries", **params)
+
+    return _list()
+
+
+def associate_user(client, username, instance_id, identity_provider, domain=None, tags=None):
+    """AssociateUser; returns the new InstanceUserSummary."""
+    what = f"associate user {username!r} with instance {instance_id}"
+    params = dict(Username=username, InstanceId=instance_id, IdentityProvider=identity_provider)
+    if domain is not None:
+        params["Domain"] = domain
+    if tags:
+        params["Tags"] = tags
+    response = LmusErrorHandler.common_error_handler(what)(client.associate_user)(aws_retry=True, **params)
+    return response["InstanceUserSummary"]
+
+
+def disassociate_user(client, record):
+    """DisassociateUser for one listed record.
+
+    Returns the InstanceUserSummary, or None when the service no longer knows
+    the association (ResourceNotFoundException: it is already absent).
+    """
+    what = f"disassociate user {record['Username']!r} from instance {record['InstanceId']}"
+    if record.get("InstanceUserArn"):
+        params = dict(InstanceUserArn=record["InstanceUserArn"])
+    else:
+        params = dict(Username=record["Username"], InstanceId=record["InstanceId"], IdentityProvider=record["IdentityProvider"])
+        if record.get("Domain"):
+            params["Domain"] = record["Domain"]
+    response = LmusErrorHandler.deletion_error_handler(what)(client.disassociate_user)(aws_retry=True, **params)
+    if response is False:
+        return None
+    return response["InstanceUserSummary"]

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Connection, retries and error handling for license-manager-user-subscriptions."""
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+SERVICE = "license-manager-user-subscriptions"
+
+# DisassociateUser's InstanceUserArn member arrived in this botocore release.
+MINIMUM_BOTOCORE = "1.35.61"
+
+# AWSRetry's defaults do not include this service's throttling and 5xx codes.
+RETRY_CODES = ["ThrottlingException", "InternalServerException"]
+
+# Attempts (not retries) per API call, and the jittered backoff between them, in seconds.
+RETRY_ATTEMPTS = 6
+RETRY_DELAY = 1.0
+RETRY_MAX_DELAY = 12.0
+
+lmus_retry = AWSRetry.jittered_backoff(
+    retries=RETRY_ATTEMPTS,
+    delay=RETRY_DELAY,
+    backoff=2.0,
+    max_delay=RETRY_MAX_DELAY,
+    catch_extra_error_codes=RETRY_CODES,
+)
+
+
+class LmusError(AnsibleAWSError):
+    """An API call failed; ``message`` says what was being done and to whom."""
+
+
+class LmusErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = LmusError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("ResourceNotFoundException")
+
+
+def connect(module, concurrency=1):
+    """One client for the whole run, safe to share between worker threads.
+
+    botocore's own retries (which also cover dropped connections and read
+    timeouts) stay on; ``aws_config`` from the task overrides these defaults,
+    e.g. ``aws_config: {retries: {mode: adaptive}}`` for client-side rate limiting.
+    """
+    module.require_botocore_at_least(MINIMUM_BOTOCORE, reason="to manage user-based subscriptions")
+    config = botocore.config.Config(
+        max_pool_connections=max(1, concurrency),
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+    return module.client(SERVICE, retry_decorator=lmus_retry, config=config)
+
+
+def error_code(exception):
+    """The AWS error code behind an LmusError or botocore exception, or None."""
+    inner = getattr(exception, "exception", None) or exception
+    response = getattr(inner, "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
+def describe_error(exception):
+    """One line for a result's ``msg``: what failed, the AWS code and its message."""
+    inner = getattr(exception, "exception", None)
+    text = getattr(exception, "message", None) or str(exception)
+    if inner is None:
+        return text
+    code = error_code(inner)
+    detail = (getattr(inner, "response", None) or {}).get("Error", {}).get("Message") or str(inner)
+    return f"{text}: {code}: {detail}" if code else f"{text}: {detail}"
+
+
+def paginate(client, method, result_key, **params):
+    """Every item of a paginated list call; each page is retried on its own."""
+    items = []
+    call = getattr(client, method)
+    while True:
+        page = call(aws_retry=True, **params)
+        items.extend(page.get(result_key) or [])
+        token = page.get("NextToken")
+        if not token:
+            return items
+        params["NextToken"] = token
+
+
+def equals_filters(**attributes):
+    """The API's Filters list for attribute == value, skipping unset values."""
+    return [dict(Attribute=name, Operation="Equals", Value=value) for name, value in attributes.items() if value is not None]

@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+import pytest
+
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils import reconcile
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import InstanceUserKind
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import build_target
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import to_result
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
+
+from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import IDP
+from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeClient
+from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import association
+
+I1 = "i-0123456789abcdef0"
+I2 = "i-0123456789abcdef1"
+
+
+def run(client, state, items, **kwargs):
+    targets = [build_target(n, dict(item), state) for n, item in enumerate(items)]
+    return Reconciler(InstanceUserKind(), client, state, **kwargs).run(targets)
+
+
+def item(username="alice", instance_id=I1, **extra):
+    return dict(username=username, instance_id=instance_id, directory_id="d-1234567890", **extra)
+
+
+def test_absent_disassociates_once_then_changes_nothing():
+    client = FakeClient([association("alice", I1), association("bob", I1, n=1)])
+    [first] = run(client, "absent", [item()])
+    assert (first.changed, first.failed) == (True, False)
+    assert first.before["Status"] == "ASSOCIATED" and first.after["Status"] == "DISASSOCIATED"
+    assert [c[0] for c in client.writes()] == ["DisassociateUser"]
+    client.calls.clear()
+    [second] = run(client, "absent", [item()])
+    assert (second.changed, second.failed) == (False, False)
+    assert client.writes() == []
+    assert "already absent" in second.msg
+
+
+def test_check_mode_predicts_without_writing():
+    client = FakeClient([association("alice", I1)])
+    [outcome] = run(client, "absent", [item()], check_mode=True)
+    assert outcome.changed and outcome.after["Status"] == "DISASSOCIATED"
+    assert "would be disassociated" in outcome.msg
+    assert client.writes() == []
+    assert client.records[0]["Status"] == "ASSOCIATED"
+
+
+def test_read_uses_username_filter_and_follows_pages():
+    client = FakeClient([association(f"u{n}", I1, n=n) for n in range(5)] + [association("alice", I1, n=9)], page_size=1)
+    run(client, "absent", [item()], check_mode=True)
+    reads = [c for c in client.calls if c[0] == "ListUserAssociations"]
+    assert reads[0][1]["Filters"] == [{"Attribute": "Username", "Operation": "Equals", "Value": "alice"}]
+    assert len(reads) == 1
+
+
+def test_domain_is_matched_without_case_and_other_domains_are_untouched():
+    client = FakeClient([association("alice", I1, domain="CORP.example.com"), association("alice", I1, domain="lab.example.com", n=1)])
+    [outcome] = run(client, "absent", [item(domain="corp.EXAMPLE.com")])
+    assert outcome.changed
+    assert [r["Status"] for r in client.records] == ["DISASSOCIATED", "ASSOCIATED"]
+
+
+def test_without_domain_every_domain_of_the_user_is_removed():
+    client = FakeClient([association("alice", I1, domain="corp.example.com"), association("alice", I1, domain="lab.example.com", n=1)])
+    run(client, "absent", [item()])
+    assert [r["Status"] for r in client.records] == ["DISASSOCIATED", "DISASSOCIATED"]
+    assert len(client.writes()) == 2
+
+
+@pytest.mark.parametrize("status,writes", [("DISASSOCIATING", 0), ("DISASSOCIATED", 0), ("ASSOCIATING", 1), ("FAILED_SOMEHOW", 1)])
+def test_absent_decides_from_status(status, writes):
+    client = FakeClient([association("alice", I1, status=status)])
+    run(client, "absent", [item()], check_mode=True)
+    [outcome] = run(client, "absent", [item()], check_mode=True)
+    assert outcome.changed is bool(writes)
+
+
+@pytest.mark.parametrize("status,changed", [("ASSOCIATED", False), ("ASSOCIATING", False), ("DISASSOCIATED", True), (None, True)])
+def test_present_decides_from_status(status, changed):
+    client = FakeClient([association("alice", I1, status=status)] if status else [])
+    [outcome] = run(client, "present", [item(tags={"team": "ops"})])
+    assert outcome.changed is changed
+    assert len(client.writes()) == int(changed)
+    if changed:
+        assert client.writes()[0][1]["Tags"] == {"team": "ops"}
+        assert outcome.after["Status"] == "ASSOCIATED"
+
+
+def test_resource_not_found_on_disassociate_counts_as_already_absent():
+    client = FakeClient([association("alice", I1)])
+    client.errors["DisassociateUser"] = ["ResourceNotFoundException"]
+    [outcome] = run(client, "absent", [item()])
+    assert (outcome.changed, outcome.failed) == (False, False)
+    assert "already absent" in outcome.msg
+
+
+def test_access_denied_fails_the_item_with_the_code_user_and_instance():
+    client = FakeClient([association("alice", I1)])
+    client.errors["DisassociateUser"] = ["AccessDeniedException"]
+    [outcome] = run(client, "absent", [item()])
+    assert outcome.failed
+    assert "AccessDeniedException" in outcome.msg and "'alice'" in outcome.msg and I1 in outcome.msg
+
+
+def test_failed_read_fails_its_group_only():
+    client = FakeClient([association("alice", I1), association("bob", I2, n=1)])
+    client.errors["ListUserAssociations"] = ["AccessDeniedException"]
+    outcomes = run(client, "absent", [item("alice", I1), item("bob", I2)])
+    assert [o.failed for o in outcomes].count(True) == 1
+    assert [o.changed for o in outcomes].count(True) == 1
+
+
+def test_reads_once_per_instance_for_many_users():
+    client = FakeClient([association(f"u{n}", I1 if n % 2 else I2, n=n) for n in range(10)], page_size=100)
+    outcomes = run(client, "absent", [item(f"u{n}", I1 if n % 2 else I2) for n in range(10)], concurrency=4)
+    assert all(o.changed for o in outcomes)
+    assert len([c for c in client.calls if c[0] == "ListUserAssociations"]) == 2
+    assert len(client.writes()) == 10
+
+
+def test_arn_is_found_through_list_instances_and_disassociated_by_arn():
+    records = [association("alice", I2, n=7)]
+    instances = [dict(InstanceId=I1, IdentityProvider=IDP), dict(InstanceId=I2, IdentityProvider=IDP)]
+    client = FakeClient(records, instances)
+    arn = records[0]["InstanceUserArn"]
+    [outcome] = run(client, "absent", [dict(instance_user_arn=arn)])
+    assert outcome.changed and outcome.target.username == "alice"
+    assert client.writes() == [("DisassociateUser", {"InstanceUserArn": arn})]
+    client.calls.clear()
+    [again] = run(client, "absent", [dict(instance_user_arn=arn)])
+    assert not again.changed and client.writes() == []
+
+
+def test_unknown_arn_is_already_absent():
+    client = FakeClient([], [dict(InstanceId=I1, IdentityProvider=IDP)])
+    arn = association("x", I1, n=3)["InstanceUserArn"]
+    [outcome] = run(client, "absent", [dict(instance_user_arn=arn, instance_id=I1)])
+    assert not outcome.changed and not outcome.failed
+    assert "no association with ARN" in outcome.msg
+    assert client.calls[0] == ("ListInstances", {"Filters": [{"Attribute": "InstanceId", "Operation": "Equals", "Value": I1}]})
+
+
+def test_wait_polls_until_settled(monkeypatch):
+    monkeypatch.setattr(reconcile.time, "sleep", lambda s: None)
+    client = FakeClient([association("alice", I1)])
+    client.settle_after_writes = False
+    original = client.list_user_associations
+    polls = []
+
+    def list_and_settle(aws_retry=False, **params):
+        polls.append(1)
+        if len(polls) == 3:
+            client.records[0]["Status"] = "DISASSOCIATED"
+        return original(aws_retry=aws_retry, **params)
+
+    client.list_user_associations = list_and_settle
+    [outcome] = run(client, "absent", [item()])
+    assert not outcome.failed and outcome.after["Status"] == "DISASSOCIATED"
+    assert len(polls) == 3
+
+
+def test_wait_times_out_as_a_failure(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(reconcile.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(reconcile.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    client = FakeClient([association("alice", I1)])
+    client.settle_after_writes = False
+    [outcome] = run(client, "absent", [item()], wait_timeout=7)
+    assert outcome.failed and outcome.changed
+    assert "timed out after 7s" in outcome.msg and "DISASSOCIATING" in outcome.msg
+
+
+@pytest.mark.parametrize(
+    "state,params,message",
+    [
+        ("absent", dict(instance_id=I1, directory_id="d-1234567890"), "^username: "),
+        ("absent", dict(username="a", directory_id="d-1234567890"), "^missing instance_id"),
+        ("absent", dict(username="a", instance_id=I1), "^missing directory_id or identity_provider"),
+        ("absent", dict(username="a", instance_id="i-123", directory_id="d-1234567890"), "^instance_id: 'i-123'"),
+        ("absent", dict(username="a", instance_id=I1, directory_id="d-12"), "^directory_id: 'd-12'"),
+        ("absent", dict(instance_user_arn="arn:bad"), "^instance_user_arn: 'arn:bad'"),
+        ("present", dict(instance_user_arn=association("a", I1)["InstanceUserArn"]), "only valid with state=absent"),
+        ("absent", dict(username="a", instance_id=I1, directory_id="d-1234567890", tags={"a": "b"}), "^tags: only valid with state=present"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_option(state, params, message):
+    with pytest.raises(LmusInputError, match=message):
+        build_target(0, params, state)
+
+
+def test_to_result_is_snake_case_or_empty():
+    assert to_result(None) == {}
+    assert to_result(association("alice", I1))["identity_provider"] == {"active_directory_identity_provider": {"directory_id": "d-1234567890"}}
