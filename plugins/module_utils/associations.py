@@ -8,11 +8,11 @@
 Each call raises LmusError with a message naming the user and the instance.
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from .client import LmusErrorHandler
 from .client import equals_filters
 from .client import paginate
+from .client import paginate_for_user
+from .identity import directory_of
 
 ASSOCIATING = "ASSOCIATING"
 ASSOCIATED = "ASSOCIATED"
@@ -26,10 +26,6 @@ PRESENT_STATUSES = (ASSOCIATED, ASSOCIATING)
 ABSENT_STATUSES = (DISASSOCIATED, DISASSOCIATING)
 
 
-def _directory(identity_provider):
-    return ((identity_provider or {}).get("ActiveDirectoryIdentityProvider") or {}).get("DirectoryId")
-
-
 def list_instances(client, instance_id=None):
     """InstanceSummaries from ListInstances, optionally narrowed to one instance."""
     what = f"list instance {instance_id}" if instance_id else "list instances"
@@ -41,21 +37,12 @@ def list_user_associations(client, instance_id, identity_provider, username=None
     """Every InstanceUserSummary on one instance, or only ``username``'s.
 
     The Username filter only narrows the read: callers match records themselves.
-    Should the service refuse the filter, the instance is read unfiltered.
     """
-    what = f"list user associations of instance {instance_id} (directory {_directory(identity_provider)})"
+    what = f"list user associations of instance {instance_id} (directory {directory_of(identity_provider)})"
 
-    @LmusErrorHandler.common_error_handler(what)
-    def _list():
-        params = dict(InstanceId=instance_id, IdentityProvider=identity_provider)
-        if username is None:
-            return paginate(client, "list_user_associations", "InstanceUserSummaries", **params)
-        try:
-            return paginate(client, "list_user_associations", "InstanceUserSummaries", Filters=equals_filters(Username=username), **params)
-        except is_boto3_error_code("ValidationException"):
-            return paginate(client, "list_user_associations", "InstanceUserSummaries", **params)
-
-    return _list()
+    handler = LmusErrorHandler.common_error_handler(what)
+    params = dict(InstanceId=instance_id, IdentityProvider=identity_provider)
+    return handler(paginate_for_user)(client, "list_user_associations", "InstanceUserSummaries", username, **params)
 
 
 def associate_user(client, username, instance_id, identity_provider, domain=None, tags=None):

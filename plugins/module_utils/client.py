@@ -95,6 +95,20 @@ def paginate(client, method, result_key, **params):
         params["NextToken"] = token
 
 
+def paginate_for_user(client, method, result_key, username=None, **params):
+    """``paginate`` narrowed with the Username filter when ``username`` is given.
+
+    The filter only narrows the read (callers match the records themselves), so
+    should the service refuse it, the read is made unfiltered.
+    """
+    if username is None:
+        return paginate(client, method, result_key, **params)
+    try:
+        return paginate(client, method, result_key, Filters=equals_filters(Username=username), **params)
+    except is_boto3_error_code("ValidationException"):
+        return paginate(client, method, result_key, **params)
+
+
 def equals_filters(**attributes):
     """The API's Filters list for attribute == value, skipping unset values."""
     return [dict(Attribute=name, Operation="Equals", Value=value) for name, value in attributes.items() if value is not None]

@@ -81,11 +81,16 @@ def build_identity_provider(directory_id=None, identity_provider=None, option_pr
     return snake_dict_to_camel_dict(cleaned, capitalize_first=True)
 
 
+def directory_of(identity_provider):
+    """The directory ID in an API ``IdentityProvider``, or None."""
+    return ((identity_provider or {}).get("ActiveDirectoryIdentityProvider") or {}).get("DirectoryId")
+
+
 def identity_key(identity_provider):
     """A hashable key naming one identity provider: its directory ID when it has one."""
     if not identity_provider:
         return None
-    directory_id = (identity_provider.get("ActiveDirectoryIdentityProvider") or {}).get("DirectoryId")
+    directory_id = directory_of(identity_provider)
     if directory_id:
         return directory_id
     return json.dumps(identity_provider, sort_keys=True)

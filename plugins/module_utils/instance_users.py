@@ -5,8 +5,6 @@
 
 """User associations (AssociateUser / DisassociateUser) as a kind for reconcile.py."""
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from .associations import ABSENT_STATUSES
 from .associations import ASSOCIATED
 from .associations import DISASSOCIATED
@@ -17,15 +15,20 @@ from .associations import list_instances
 from .associations import list_user_associations
 from .concurrency import Failure
 from .concurrency import run_bounded
-from .identity import build_identity_provider
 from .identity import identity_key
-from .reconcile import Target
-from .validation import LmusInputError
-from .validation import check_arn
+from .reconcile import UserRecordKind
+from .reconcile import find_by_arn
+from .targets import build_user_target
 from .validation import check_instance_id
-from .validation import check_username
 
 ITEM_KEYS = ("username", "instance_id", "domain", "directory_id", "identity_provider", "instance_user_arn", "tags")
+
+# What a batch result says of its item.
+RESULT_FIELDS = dict(
+    username=lambda t: t.username,
+    instance_id=lambda t: t.extra.get("instance_id"),
+    domain=lambda t: t.domain,
+)
 
 
 class InstanceGroup:
@@ -46,130 +49,73 @@ class InstanceGroup:
         return f"InstanceGroup{self._key!r}"
 
 
-def build_target(index, item, state, label=""):
-    """Check one requested item (before any API call) and make its Target.
-
-    ``item`` holds the module options (ITEM_KEYS); ``label`` prefixes option
-    names in messages, e.g. ``users[3]``.
-    """
-    prefix = f"{label}." if label else ""
-    arn = item.get("instance_user_arn")
-    identity_provider = build_identity_provider(item.get("directory_id"), item.get("identity_provider"), prefix)
+def _check_item(item, prefix):
     if item.get("instance_id") is not None:
         check_instance_id(item["instance_id"], f"{prefix}instance_id")
-    if arn is not None:
-        if state != "absent":
-            raise LmusInputError(f"{prefix}instance_user_arn: only valid with state=absent, got {arn!r} with state={state}")
-        check_arn(arn, f"{prefix}instance_user_arn")
-    else:
-        check_username(item.get("username"), f"{prefix}username")
-        missing = [] if item.get("instance_id") is not None else [f"{prefix}instance_id"]
-        if identity_provider is None:
-            missing.append(f"{prefix}directory_id or {prefix}identity_provider")
-        if missing:
-            raise LmusInputError(f"missing {' and '.join(missing)}: both are needed to name user {item['username']!r} (or give {prefix}instance_user_arn)")
-    if item.get("tags") and state == "absent":
-        raise LmusInputError(f"{prefix}tags: only valid with state=present (tags are set by AssociateUser), got {item['tags']!r}")
-    target = Target(
-        index,
-        label,
-        username=item.get("username"),
-        domain=item.get("domain"),
-        arn=arn,
-        instance_id=item.get("instance_id"),
-        identity_provider=identity_provider,
-        tags=item.get("tags"),
-    )
-    if target.extra["instance_id"] and identity_provider:
-        target.group = InstanceGroup(target.extra["instance_id"], identity_provider)
-    return target
 
 
-def _who(target):
-    user = f"user {target.username!r}" if target.username else f"association {target.arn}"
-    return f"{user} on instance {target.extra.get('instance_id')}" if target.extra.get("instance_id") else user
+def _group_of(target):
+    if target.extra["instance_id"] and target.extra["identity_provider"]:
+        return InstanceGroup(target.extra["instance_id"], target.extra["identity_provider"])
+    return None
 
 
-class InstanceUserKind:
-    """What reconcile.py needs to know about user associations."""
+def build_target(index, item, state, label=""):
+    """Check one requested item (before any API call) and make its Target."""
+    return build_user_target(index, item, state, label, "instance_user_arn", ("instance_id",), _group_of, _check_item)
 
-    def read_group(self, client, group, targets):
-        usernames = {t.username for t in targets}
-        one_user = usernames.pop() if len(usernames) == 1 and not any(t.arn for t in targets) else None
-        return list_user_associations(client, group.instance_id, group.identity_provider, username=one_user)
+
+class InstanceUserKind(UserRecordKind):
+    """User associations with instances, for reconcile.py."""
+
+    ARN_FIELD = "InstanceUserArn"
+    PRESENT_STATUSES = PRESENT_STATUSES
+    ABSENT_STATUSES = ABSENT_STATUSES
+    DONE = dict(present=ASSOCIATED, absent=DISASSOCIATED)
+    VERBS = dict(present="associated", absent="disassociated")
+
+    def who(self, target):
+        user = f"user {target.username!r}" if target.username else f"association {target.arn}"
+        return f"{user} on instance {target.extra['instance_id']}" if target.extra.get("instance_id") else user
+
+    def read(self, client, group, username=None):
+        return list_user_associations(client, group.instance_id, group.identity_provider, username=username)
 
     def locate(self, client, outcomes, cache, concurrency):
         """Find the associations named only by ARN: list the instances, read each once."""
         if not outcomes:
             return
-        instance_lists = {}
         wanted = {o.target.extra.get("instance_id") for o in outcomes}
         if None in wanted:
             wanted = {None}  # one unfiltered ListInstances covers every target
-        for instance_id, result in zip(wanted, run_bounded(lambda i: list_instances(client, i), wanted, concurrency)):
-            instance_lists[instance_id] = result
+        instance_lists = dict(zip(wanted, run_bounded(lambda i: list_instances(client, i), wanted, concurrency)))
         groups = {}
         for instances in instance_lists.values():
             for summary in [] if isinstance(instances, Failure) else instances:
                 if summary.get("IdentityProvider"):
                     groups.setdefault(InstanceGroup(summary["InstanceId"], summary["IdentityProvider"]), [])
         todo = [g for g in groups if g not in cache]
-        cache.update(zip(todo, run_bounded(lambda g: list_user_associations(client, g.instance_id, g.identity_provider), todo, concurrency)))
+        cache.update(zip(todo, run_bounded(lambda g: self.read(client, g), todo, concurrency)))
         for outcome in outcomes:
             target = outcome.target
             instances = instance_lists[None if None in instance_lists else target.extra.get("instance_id")]
             if isinstance(instances, Failure):
                 outcome.fail(instances.exception)
                 continue
-            for group in groups:
-                records = cache.get(group)
-                if isinstance(records, Failure) or (target.extra.get("instance_id") not in (None, group.instance_id)):
-                    continue
-                found = [r for r in records if r.get("InstanceUserArn") == target.arn]
-                if found:
-                    target.group = group
-                    target.username = found[0]["Username"]
-                    target.domain = found[0].get("Domain")
-                    target.extra.update(instance_id=group.instance_id, identity_provider=group.identity_provider)
-                    break
-            else:
+            found = find_by_arn(target, groups, cache, self.ARN_FIELD, lambda g: target.extra.get("instance_id") in (None, g.instance_id))
+            if found is None:
                 outcome.msg = f"no association with ARN {target.arn} was found, nothing to remove"
+                continue
+            group, record = found
+            target.group = group
+            target.username, target.domain = record["Username"], record.get("Domain")
+            target.extra.update(instance_id=group.instance_id, identity_provider=group.identity_provider)
 
-    def matches(self, target, record):
-        if target.arn:
-            return record.get("InstanceUserArn") == target.arn
-        if record.get("Username") != target.username:
-            return False
-        return target.domain is None or (record.get("Domain") or "").lower() == target.domain.lower()
-
-    def current(self, matches):
-        """The record that best shows the user's state on the instance: present first, then live."""
-        for wanted in (lambda status: status in PRESENT_STATUSES, lambda status: status not in ABSENT_STATUSES):
-            for record in matches:
-                if wanted(record.get("Status")):
-                    return record
-        return matches[-1] if matches else None
-
-    def plan(self, target, state, matches):
-        """The records to disassociate (absent), or ``[None]`` meaning one AssociateUser (present)."""
-        if state == "absent":
-            return [r for r in matches if r.get("Status") not in ABSENT_STATUSES]
-        if any(r.get("Status") in PRESENT_STATUSES for r in matches):
-            return []
-        return [None]
-
-    def predict(self, target, state, before):
-        if state == "absent":
-            return dict(before or {}, Status=DISASSOCIATED)
-        after = dict(
-            Username=target.username,
-            InstanceId=target.extra["instance_id"],
-            IdentityProvider=target.extra["identity_provider"],
-            Status=ASSOCIATED,
-        )
+    def new_record(self, target):
+        record = dict(Username=target.username, InstanceId=target.extra["instance_id"], IdentityProvider=target.extra["identity_provider"])
         if target.domain is not None:
-            after["Domain"] = target.domain
-        return after
+            record["Domain"] = target.domain
+        return record
 
     def write(self, client, target, state, record):
         if state == "absent":
@@ -177,26 +123,3 @@ class InstanceUserKind:
         extra = target.extra
         return associate_user(client, target.username, extra["instance_id"], extra["identity_provider"], target.domain, extra.get("tags"))
 
-    def settled(self, state, records):
-        if state == "absent":
-            return all(r.get("Status") == DISASSOCIATED for r in records)
-        return any(r.get("Status") == ASSOCIATED for r in records)
-
-    def describe_unchanged(self, target, state, before):
-        if state == "absent":
-            return f"{_who(target)} is already absent"
-        return f"{_who(target)} is already associated"
-
-    def describe_change(self, target, state, check_mode):
-        verb = "disassociated" if state == "absent" else "associated"
-        return f"{_who(target)} {'would be' if check_mode else 'was'} {verb}"
-
-    def describe_timeout(self, target, state, timeout, last):
-        goal = DISASSOCIATED if state == "absent" else ASSOCIATED
-        status = (last or {}).get("Status", "unknown")
-        return f"timed out after {timeout}s waiting for {_who(target)} to become {goal} (last status {status})"
-
-
-def to_result(record):
-    """An InstanceUserSummary as the module returns it: snake_case, ``{}`` for none."""
-    return camel_dict_to_snake_dict(record) if record else {}

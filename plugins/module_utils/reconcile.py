@@ -15,6 +15,8 @@ One item's failure never stops the others: it is recorded in its Outcome.
 
 import time
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
 from .client import describe_error
 from .concurrency import Failure
 from .concurrency import run_bounded
@@ -22,19 +24,6 @@ from .concurrency import run_bounded
 # Seconds between polls while waiting: starts short, grows to the cap.
 POLL_FIRST_DELAY = 1.0
 POLL_MAX_DELAY = 5.0
-
-
-class Target:
-    """One requested item: where it is (``group``) and who it is."""
-
-    def __init__(self, index, label, username=None, domain=None, arn=None, **extra):
-        self.index = index
-        self.label = label  # e.g. "" or "users[3]": prefixes messages in batch mode
-        self.username = username
-        self.domain = domain
-        self.arn = arn
-        self.extra = extra
-        self.group = None  # set by the kind once the target's location is known
 
 
 class Outcome:
@@ -87,7 +76,7 @@ class Reconciler:
         self.kind.locate(self.client, [o for o in outcomes if o.target.group is None], self.cache, self.concurrency)
         groups = _groups_of([o.target for o in outcomes if not o.failed])
         _read_groups(self.kind, self.client, groups, self.concurrency, self.cache)
-        writes = [w for o in outcomes if not o.failed for w in self._decide(o)]
+        writes = self._unclaimed([w for o in outcomes if not o.failed for w in self._decide(o)])
         if writes and not self.check_mode:
             self._apply(writes)
             if self.wait:
@@ -112,6 +101,19 @@ class Reconciler:
         outcome.after = self.kind.predict(target, self.state, outcome.before)
         outcome.msg = self.kind.describe_change(target, self.state, self.check_mode)
         return [(outcome, record) for record in writes]
+
+    def _unclaimed(self, writes):
+        """Drop a write that another item already makes (overlapping items): one write per record."""
+        claimed, kept = {}, []
+        for outcome, record in writes:
+            key = id(record) if record is not None else (outcome.target.group, outcome.target.username, (outcome.target.domain or "").lower())
+            if key in claimed and claimed[key] is not outcome:
+                outcome.changed = any(w[0] is outcome for w in kept)
+                outcome.msg = f"{outcome.msg} (the write is made for {claimed[key].target.label or 'another item'})"
+                continue
+            claimed[key] = outcome
+            kept.append((outcome, record))
+        return kept
 
     def _apply(self, writes):
         results = run_bounded(lambda write: self.kind.write(self.client, write[0].target, self.state, write[1]), writes, self.concurrency)
@@ -154,3 +156,84 @@ class Reconciler:
         outcome.after = self.kind.current(matches)
         outcome.pending = False
         return True
+
+
+def find_by_arn(target, groups, cache, arn_field, eligible):
+    """The (group, record) among the read ``groups`` whose record has the target's ARN, or None."""
+    for group in groups:
+        records = cache.get(group)
+        if isinstance(records, Failure) or not eligible(group):
+            continue
+        for record in records:
+            if record.get(arn_field) == target.arn:
+                return group, record
+    return None
+
+
+class UserRecordKind:
+    """The part of a kind that is the same for associations and subscriptions.
+
+    Records are the API's summaries (InstanceUserSummary, ProductUserSummary): a
+    user name, a domain, a status and an ARN. Subclasses set the class attributes
+    and implement ``read``, ``locate``, ``new_record``, ``write`` and ``who``.
+    """
+
+    ARN_FIELD = None
+    PRESENT_STATUSES = ()  # a record in one of these satisfies state=present
+    ABSENT_STATUSES = ()  # a record in one of these needs no write for state=absent
+    DONE = {}  # state -> the status a write settles into
+    VERBS = {}  # state -> past participle, e.g. "disassociated"
+
+    def read_group(self, client, group, targets):
+        """Read the group once; narrowed to one user when it is the group's only user."""
+        usernames = {t.username for t in targets}
+        one_user = usernames.pop() if len(usernames) == 1 and not any(t.arn for t in targets) else None
+        return self.read(client, group, one_user)
+
+    def matches(self, target, record):
+        if target.arn:
+            return record.get(self.ARN_FIELD) == target.arn
+        if record.get("Username") != target.username:
+            return False
+        return target.domain is None or (record.get("Domain") or "").lower() == target.domain.lower()
+
+    def current(self, matches):
+        """The record that best shows the state: a present one first, then a live one, then the last."""
+        for wanted in (lambda status: status in self.PRESENT_STATUSES, lambda status: status not in self.ABSENT_STATUSES):
+            for record in matches:
+                if wanted(record.get("Status")):
+                    return record
+        return matches[-1] if matches else None
+
+    def plan(self, target, state, matches):
+        """The records to remove (absent), or ``[None]`` meaning one record to create (present)."""
+        if state == "absent":
+            return [r for r in matches if r.get("Status") not in self.ABSENT_STATUSES]
+        if any(r.get("Status") in self.PRESENT_STATUSES for r in matches):
+            return []
+        return [None]
+
+    def predict(self, target, state, before):
+        if state == "absent":
+            return dict(before or {}, Status=self.DONE[state])
+        return dict(self.new_record(target), Status=self.DONE[state])
+
+    def settled(self, state, records):
+        if state == "absent":
+            return all(r.get("Status") == self.DONE[state] for r in records)
+        return any(r.get("Status") == self.DONE[state] for r in records)
+
+    def describe_unchanged(self, target, state, before):
+        return f"{self.who(target)} is already {'absent' if state == 'absent' else self.VERBS[state]}"
+
+    def describe_change(self, target, state, check_mode):
+        return f"{self.who(target)} {'would be' if check_mode else 'was'} {self.VERBS[state]}"
+
+    def describe_timeout(self, target, state, timeout, last):
+        status = (last or {}).get("Status", "unknown")
+        return f"timed out after {timeout}s waiting for {self.who(target)} to become {self.DONE[state]} (last status {status})"
+
+
+def to_result(record):
+    """A record as the modules return it: snake_case, ``{}`` for none."""
+    return camel_dict_to_snake_dict(record) if record else {}

@@ -54,6 +54,45 @@ options:
       - Tags for a new association, passed to C(AssociateUser).
       - Only with O(state=present). Tags are set when the association is made; the tags of an existing association are not changed.
     type: dict
+  users:
+    description:
+      - Batch mode. Each item is one association to make present or absent, all in one task run;
+        the instance's associations are read once per instance and identity provider, not once per user,
+        and writes run with at most O(concurrency) calls in flight.
+      - The top-level O(username), O(instance_id), O(domain), O(directory_id), O(identity_provider), O(instance_user_arn)
+        and O(tags) are defaults for every item. An item's O(users[].directory_id) or O(users[].identity_provider)
+        replaces the top-level identity provider as a whole.
+      - One item's failure never stops the others. The task fails at the end when any item failed, with every result returned.
+      - An item that repeats an earlier one is handled once, with a warning.
+      - Mutually exclusive with O(username) and O(instance_user_arn).
+    type: list
+    elements: dict
+    suboptions:
+      username:
+        description: The Active Directory user name.
+        type: str
+      instance_id:
+        description: The EC2 instance.
+        type: str
+      domain:
+        description: The Active Directory domain of the user.
+        type: str
+      directory_id:
+        description: The directory ID of the identity provider. Mutually exclusive with O(users[].identity_provider).
+        type: str
+      identity_provider:
+        description:
+          - The identity provider, as in O(identity_provider). Mutually exclusive with O(users[].directory_id).
+        type: dict
+      instance_user_arn:
+        description: The ARN of the association (O(state=absent) only). Mutually exclusive with O(users[].username).
+        type: str
+  concurrency:
+    description:
+      - Batch mode. How many API calls may be in flight at once (between 1 and 64).
+      - The client's connection pool is sized to match.
+    type: int
+    default: 8
   wait:
     description:
       - Wait until the change settles, that is until the association is C(ASSOCIATED) (O(state=present))
@@ -114,6 +153,23 @@ EXAMPLES = r"""
       ticket: HR-1234
   register: association
 
+- name: Remove several departing users from their instances in one task
+  lmus.user_subscriptions.lmus_instance_user:
+    state: absent
+    directory_id: d-1234567890
+    domain: corp.example.com
+    concurrency: 16
+    users:
+      - {username: jdoe, instance_id: i-0123456789abcdef0}
+      - {username: jdoe, instance_id: i-0fedcba9876543210}
+      - {username: asmith, instance_id: i-0123456789abcdef0}
+      - {instance_user_arn: "arn:aws:license-manager-user-subscriptions:us-east-1:123456789012:instance-user/0123456789abcdef"}
+  register: offboarded
+
+- name: Show the batch summary
+  ansible.builtin.debug:
+    msg: "{{ offboarded.summary }}"
+
 - name: Show what would be removed, without removing it
   lmus.user_subscriptions.lmus_instance_user:
     state: absent
@@ -134,7 +190,7 @@ instance_user:
   description:
     - The association after the task (the C(InstanceUserSummary) in snake_case), or C({}) when there is none.
     - In check mode, the predicted association.
-  returned: always
+  returned: when O(users) is not set
   type: dict
   contains:
     username:
@@ -181,64 +237,93 @@ instance_user:
       returned: when the service returns it
       type: str
       sample: "2026-11-25T12:00:00Z"
+results:
+  description: One entry per item of O(users), in input order.
+  returned: when O(users) is set
+  type: list
+  elements: dict
+  contains:
+    username:
+      description: The user name of the item (found through the ARN for items that give O(users[].instance_user_arn)).
+      returned: always
+      type: str
+      sample: jdoe
+    instance_id:
+      description: The instance of the item.
+      returned: always
+      type: str
+      sample: i-0123456789abcdef0
+    domain:
+      description: The domain of the item, if any.
+      returned: always
+      type: str
+      sample: corp.example.com
+    changed:
+      description: Whether this item changed (or would change, in check mode).
+      returned: always
+      type: bool
+    failed:
+      description: Whether this item failed.
+      returned: always
+      type: bool
+    msg:
+      description: What happened to this item; for a failure, the AWS error code and message.
+      returned: always
+      type: str
+      sample: "user 'jdoe' on instance i-0123456789abcdef0 was disassociated"
+    instance_user:
+      description: The association after the task, as RV(instance_user); C({}) when there is none.
+      returned: always
+      type: dict
+summary:
+  description: Counts of the batch's items.
+  returned: when O(users) is set
+  type: dict
+  contains:
+    total:
+      description: Number of items.
+      returned: always
+      type: int
+      sample: 4
+    changed:
+      description: Items changed (or that would change, in check mode).
+      returned: always
+      type: int
+      sample: 3
+    unchanged:
+      description: Items already in the desired state.
+      returned: always
+      type: int
+      sample: 1
+    failed:
+      description: Items that failed.
+      returned: always
+      type: int
+      sample: 0
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import connect
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import identity_argument_spec
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import ITEM_KEYS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import RESULT_FIELDS
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import InstanceUserKind
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import build_target
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import to_result
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.write_modules import run_write_module
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.write_modules import write_argument_spec
 
 
 def main():
-    argument_spec = dict(
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        username=dict(type="str"),
-        instance_id=dict(type="str"),
-        domain=dict(type="str"),
-        instance_user_arn=dict(type="str"),
-        tags=dict(type="dict"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
-        **identity_argument_spec(),
-    )
     module = AnsibleAWSModule(
-        argument_spec=argument_spec,
+        argument_spec=write_argument_spec(instance_id=dict(type="str"), instance_user_arn=dict(type="str")),
         supports_check_mode=True,
-        mutually_exclusive=[("directory_id", "identity_provider"), ("username", "instance_user_arn")],
+        mutually_exclusive=[
+            ("directory_id", "identity_provider"),
+            ("username", "instance_user_arn"),
+            ("users", "username"),
+            ("users", "instance_user_arn"),
+        ],
     )
-    state = module.params["state"]
-
-    try:
-        if module.params["wait_timeout"] < 1:
-            raise LmusInputError(f"wait_timeout: must be at least 1 second, got {module.params['wait_timeout']}")
-        target = build_target(0, module.params, state)
-    except LmusInputError as e:
-        module.fail_json(msg=str(e))
-
-    reconciler = Reconciler(
-        InstanceUserKind(),
-        connect(module),
-        state,
-        check_mode=module.check_mode,
-        wait=module.params["wait"],
-        wait_timeout=module.params["wait_timeout"],
-    )
-    outcome = reconciler.run([target])[0]
-
-    if outcome.failed:
-        if outcome.error is not None:
-            module.fail_json_aws_error(outcome.error)
-        module.fail_json(msg=outcome.msg, changed=outcome.changed, instance_user=to_result(outcome.after))
-
-    result = dict(changed=outcome.changed, msg=outcome.msg, instance_user=to_result(outcome.after))
-    if module._diff:
-        result["diff"] = dict(before=to_result(outcome.before), after=to_result(outcome.after))
-    module.exit_json(**result)
+    run_write_module(module, InstanceUserKind(), build_target, ITEM_KEYS, "instance_user", RESULT_FIELDS)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils import reconcile
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import InstanceUserKind
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import build_target
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import to_result
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import to_result
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
 

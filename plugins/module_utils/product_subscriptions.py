@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Product subscriptions (StartProductSubscription / StopProductSubscription) as a kind for reconcile.py."""
+
+from .concurrency import Failure
+from .concurrency import run_bounded
+from .identity import identity_key
+from .reconcile import UserRecordKind
+from .reconcile import find_by_arn
+from .subscriptions import ABSENT_STATUSES
+from .subscriptions import ACTIVE
+from .subscriptions import INACTIVE
+from .subscriptions import PRESENT_STATUSES
+from .subscriptions import list_identity_providers
+from .subscriptions import list_product_subscriptions
+from .subscriptions import start_product_subscription
+from .subscriptions import stop_product_subscription
+from .targets import build_user_target
+
+ITEM_KEYS = ("username", "product", "domain", "directory_id", "identity_provider", "product_user_arn", "tags")
+
+# What a batch result says of its item.
+RESULT_FIELDS = dict(
+    username=lambda t: t.username,
+    product=lambda t: t.extra.get("product"),
+    domain=lambda t: t.domain,
+)
+
+
+class SubscriptionGroup:
+    """The records one ListProductSubscriptions read covers: an identity provider and a product (None: every product)."""
+
+    def __init__(self, identity_provider, product=None):
+        self.identity_provider = identity_provider
+        self.product = product
+        self.provider_key = identity_key(identity_provider)
+        self._key = (self.provider_key, product)
+
+    def __eq__(self, other):
+        return isinstance(other, SubscriptionGroup) and self._key == other._key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __repr__(self):
+        return f"SubscriptionGroup{self._key!r}"
+
+
+def _group_of(target):
+    if target.extra["product"] and target.extra["identity_provider"]:
+        return SubscriptionGroup(target.extra["identity_provider"], target.extra["product"])
+    return None
+
+
+def build_target(index, item, state, label=""):
+    """Check one requested item (before any API call) and make its Target."""
+    return build_user_target(index, item, state, label, "product_user_arn", ("product",), _group_of)
+
+
+class ProductSubscriptionKind(UserRecordKind):
+    """Users' product subscriptions, for reconcile.py."""
+
+    ARN_FIELD = "ProductUserArn"
+    PRESENT_STATUSES = PRESENT_STATUSES
+    ABSENT_STATUSES = ABSENT_STATUSES
+    DONE = dict(present=ACTIVE, absent=INACTIVE)
+    VERBS = dict(present="subscribed", absent="unsubscribed")
+
+    def who(self, target):
+        if not target.username:
+            return f"product subscription {target.arn}"
+        return f"{target.extra.get('product') or 'product'} subscription of user {target.username!r}"
+
+    def read(self, client, group, username=None):
+        return list_product_subscriptions(client, group.identity_provider, group.product, username=username)
+
+    def locate(self, client, outcomes, cache, concurrency):
+        """Find the subscriptions named only by ARN: read every product of each identity provider once."""
+        if not outcomes:
+            return
+        providers = {}
+        if any(o.target.extra["identity_provider"] is None for o in outcomes):
+            [listed] = run_bounded(lambda _: list_identity_providers(client), [None], 1)
+            if isinstance(listed, Failure):
+                for outcome in outcomes:
+                    outcome.fail(listed.exception)
+                return
+            providers.update((identity_key(p["IdentityProvider"]), p["IdentityProvider"]) for p in listed)
+        providers.update((identity_key(o.target.extra["identity_provider"]), o.target.extra["identity_provider"])
+                         for o in outcomes if o.target.extra["identity_provider"])
+        groups = [SubscriptionGroup(provider) for provider in providers.values()]
+        todo = [g for g in groups if g not in cache]
+        cache.update(zip(todo, run_bounded(lambda g: self.read(client, g), todo, concurrency)))
+        for outcome in outcomes:
+            target = outcome.target
+            wanted = identity_key(target.extra["identity_provider"])
+            found = find_by_arn(target, groups, cache, self.ARN_FIELD, lambda g: wanted in (None, g.provider_key))
+            if found is None:
+                outcome.msg = f"no product subscription with ARN {target.arn} was found, nothing to stop"
+                continue
+            group, record = found
+            target.group = group
+            target.username, target.domain = record["Username"], record.get("Domain")
+            target.extra.update(product=record["Product"], identity_provider=group.identity_provider)
+
+    def new_record(self, target):
+        record = dict(Username=target.username, Product=target.extra["product"], IdentityProvider=target.extra["identity_provider"])
+        if target.domain is not None:
+            record["Domain"] = target.domain
+        return record
+
+    def write(self, client, target, state, record):
+        if state == "absent":
+            return stop_product_subscription(client, record)
+        extra = target.extra
+        return start_product_subscription(client, target.username, extra["product"], extra["identity_provider"], target.domain, extra.get("tags"))
+

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""API calls about product subscriptions and identity providers.
+
+Each call raises LmusError with a message naming the user and the product.
+"""
+
+from .client import LmusErrorHandler
+from .client import paginate
+from .client import paginate_for_user
+from .identity import directory_of
+
+ACTIVE = "ACTIVE"
+INACTIVE = "INACTIVE"
+
+# AWS does not enumerate product subscription statuses. ACTIVE counts as subscribed;
+# a subscription in any other status is not, and needs no StopProductSubscription
+# only when INACTIVE (for any other status the stop is attempted).
+PRESENT_STATUSES = (ACTIVE,)
+ABSENT_STATUSES = (INACTIVE,)
+
+
+def list_identity_providers(client):
+    """IdentityProviderSummaries from ListIdentityProviders."""
+    handler = LmusErrorHandler.common_error_handler("list identity providers")
+    return handler(paginate)(client, "list_identity_providers", "IdentityProviderSummaries")
+
+
+def list_product_subscriptions(client, identity_provider, product=None, username=None):
+    """ProductUserSummaries under one identity provider, optionally for one product or user.
+
+    The Username filter only narrows the read: callers match records themselves.
+    """
+    what = f"list product subscriptions of directory {directory_of(identity_provider)}" + (f" for {product}" if product else "")
+
+    params = dict(IdentityProvider=identity_provider)
+    if product:
+        params["Product"] = product
+    handler = LmusErrorHandler.common_error_handler(what)
+    return handler(paginate_for_user)(client, "list_product_subscriptions", "ProductUserSummaries", username, **params)
+
+
+def start_product_subscription(client, username, product, identity_provider, domain=None, tags=None):
+    """StartProductSubscription; returns the ProductUserSummary."""
+    what = f"start {product} subscription of user {username!r}"
+    params = dict(Username=username, Product=product, IdentityProvider=identity_provider)
+    if domain is not None:
+        params["Domain"] = domain
+    if tags:
+        params["Tags"] = tags
+    response = LmusErrorHandler.common_error_handler(what)(client.start_product_subscription)(aws_retry=True, **params)
+    return response["ProductUserSummary"]
+
+
+def stop_product_subscription(client, record):
+    """StopProductSubscription for one listed record; None when the service no longer knows it."""
+    what = f"stop {record['Product']} subscription of user {record['Username']!r}"
+    if record.get("ProductUserArn"):
+        params = dict(ProductUserArn=record["ProductUserArn"])
+    else:
+        params = dict(Username=record["Username"], Product=record["Product"], IdentityProvider=record["IdentityProvider"])
+        if record.get("Domain"):
+            params["Domain"] = record["Domain"]
+    response = LmusErrorHandler.deletion_error_handler(what)(client.stop_product_subscription)(aws_retry=True, **params)
+    if response is False:
+        return None
+    return response["ProductUserSummary"]
