@@ -30,7 +30,8 @@ def list_instances(client, instance_id=None):
     """InstanceSummaries from ListInstances, optionally narrowed to one instance."""
     what = f"list instance {instance_id}" if instance_id else "list instances"
     handler = LmusErrorHandler.common_error_handler(what)
-    return handler(paginate)(client, "list_instances", "InstanceSummaries", Filters=equals_filters(InstanceId=instance_id))
+    params = dict(Filters=equals_filters(InstanceId=instance_id)) if instance_id else {}
+    return handler(paginate)(client, "list_instances", "InstanceSummaries", **params)
 
 
 def list_user_associations(client, instance_id, identity_provider, username=None):

@@ -89,8 +89,9 @@ class Report:
         module = self.module
         after = self.to_result(outcome.after)
         if outcome.failed:
-            if outcome.error is not None:
-                module.fail_json_aws_error(outcome.error)
+            error = outcome.error
+            if getattr(error, "exception", None) is not None:
+                module.fail_json_aws(error.exception, msg=f"{outcome.who}: {error.message}" if outcome.who else error.message)
             module.fail_json(msg=outcome.msg, changed=outcome.changed, **{self.result_key: after})
         result = {"changed": outcome.changed, "msg": outcome.msg, self.result_key: after}
         if module._diff:

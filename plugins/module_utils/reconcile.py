@@ -35,12 +35,15 @@ class Outcome:
         self.before = None
         self.after = None
         self.error = None
+        self.who = None
         self.pending = False  # a write was made and has not settled yet
 
-    def fail(self, error):
+    def fail(self, error, who=None):
+        """Record the error; ``who`` names the item when the error is about its whole group."""
         self.failed = True
         self.error = error
-        self.msg = describe_error(error)
+        self.who = who
+        self.msg = f"{who}: {describe_error(error)}" if who else describe_error(error)
 
 
 def _groups_of(targets):
@@ -88,7 +91,7 @@ class Reconciler:
         target = outcome.target
         records = self.cache.get(target.group)
         if isinstance(records, Failure):
-            outcome.fail(records.exception)
+            outcome.fail(records.exception, who=self.kind.who(target))
             return []
         matches = [r for r in records or [] if self.kind.matches(target, r)]
         outcome.before = self.kind.current(matches)

@@ -201,7 +201,7 @@ def test_access_denied_is_reported_with_code_user_and_instance(world, ansible):
     run = ansible.playbook([absent_task()])
     assert run.rc != 0
     msg = run.last["msg"]
-    assert "AccessDeniedException" in msg and I1 in msg
+    assert "AccessDeniedException" in msg and I1 in msg and "alice" in msg
     assert run.last["error"]["code"] == "AccessDeniedException"
     assert world.calls(write=True) == []
 

@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The info modules: discovery across instances and identity providers, with each filter."""
+
+import pytest
+
+from conftest import DIRECTORY
+from conftest import DOMAIN
+from conftest import OTHER_DIRECTORY
+from conftest import instance_id
+
+INFO = "lmus.user_subscriptions.lmus_instance_user_info"
+SUBS_INFO = "lmus.user_subscriptions.lmus_product_subscription_info"
+
+
+def two_directory_seed():
+    """Instances 1-4 under DIRECTORY, 5-6 under OTHER_DIRECTORY; alice everywhere, bob on odd instances."""
+    seed = dict(identity_providers=[], instances=[], associations=[], product_subscriptions=[])
+    for directory in (DIRECTORY, OTHER_DIRECTORY):
+        seed["identity_providers"].append(dict(directory_id=directory, product="OFFICE_PROFESSIONAL"))
+    for n in range(1, 7):
+        directory = DIRECTORY if n <= 4 else OTHER_DIRECTORY
+        seed["instances"].append(dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL"]))
+        seed["associations"].append(dict(instance_id=instance_id(n), username="alice", domain=DOMAIN, status="ASSOCIATED" if n != 2 else "DISASSOCIATED"))
+        if n % 2:
+            seed["associations"].append(dict(instance_id=instance_id(n), username="bob", domain="lab.example.com"))
+    for directory in (DIRECTORY, OTHER_DIRECTORY):
+        for username, product in (("alice", "OFFICE_PROFESSIONAL"), ("alice", "VISUAL_STUDIO_ENTERPRISE"), ("bob", "OFFICE_PROFESSIONAL")):
+            seed["product_subscriptions"].append(dict(username=username, product=product, directory_id=directory, domain=DOMAIN))
+    seed["product_subscriptions"].append(dict(username="carol", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN, status="INACTIVE"))
+    return seed
+
+
+@pytest.fixture
+def info_world(lmus_emulator_factory):
+    return lmus_emulator_factory(seed=two_directory_seed(), page_size=2)
+
+
+def pairs(result):
+    return sorted((u["username"], u["instance_id"]) for u in result["instance_users"])
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        ({}, [("alice", instance_id(n)) for n in range(1, 7)] + [("bob", instance_id(n)) for n in (1, 3, 5)]),
+        ({"usernames": ["bob"]}, [("bob", instance_id(n)) for n in (1, 3, 5)]),
+        ({"statuses": ["DISASSOCIATED"]}, [("alice", instance_id(2))]),
+        ({"domain": "LAB.example.com"}, [("bob", instance_id(n)) for n in (1, 3, 5)]),
+        ({"directory_id": OTHER_DIRECTORY}, [("alice", instance_id(5)), ("alice", instance_id(6)), ("bob", instance_id(5))]),
+        ({"instance_ids": [instance_id(3), instance_id(4)]}, [("alice", instance_id(3)), ("alice", instance_id(4)), ("bob", instance_id(3))]),
+        ({"instance_ids": [instance_id(1)], "directory_id": DIRECTORY, "usernames": ["alice"], "statuses": ["ASSOCIATED"]}, [("alice", instance_id(1))]),
+    ],
+)
+def test_instance_user_info_filters(info_world, ansible_factory, args, expected):
+    run = ansible_factory(info_world).playbook([{"name": "info", INFO: args, "register": "r"}])
+    assert run.rc == 0, run.stdout
+    assert run.last["changed"] is False
+    assert pairs(run.last) == sorted(expected)
+    assert info_world.calls(write=True) == []
+
+
+def test_instance_user_info_reads_each_instance_once_with_its_own_identity_provider(info_world, ansible_factory):
+    run = ansible_factory(info_world).playbook([{"name": "info", INFO: {}, "register": "r"}])
+    assert run.rc == 0
+    reads = info_world.calls(operation="ListUserAssociations")
+    first_pages = [c for c in reads if "NextToken" not in c["params"]]
+    assert len(first_pages) == 6
+    seen = {c["params"]["InstanceId"]: c["params"]["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"] for c in first_pages}
+    assert seen == {instance_id(n): DIRECTORY if n <= 4 else OTHER_DIRECTORY for n in range(1, 7)}
+    assert [c["params"] for c in info_world.calls(operation="ListInstances") if "NextToken" not in c["params"]] == [{}]
+
+
+def test_instance_user_info_with_ids_and_directory_skips_list_instances(info_world, ansible_factory):
+    run = ansible_factory(info_world).playbook([{"name": "info", INFO: {"instance_ids": [instance_id(1)], "directory_id": DIRECTORY}, "register": "r"}])
+    assert run.rc == 0 and info_world.calls(operation="ListInstances") == []
+
+
+def test_instance_user_info_reports_a_failing_instance_and_lists_the_rest(info_world, ansible_factory):
+    info_world.set_faults({"access_denied_instances": [instance_id(3)]})
+    task = {"name": "info", INFO: {"usernames": ["alice"]}, "register": "r", "ignore_errors": True}
+    run = ansible_factory(info_world).playbook([task])
+    result = run.last
+    assert result["failed"] is True
+    assert [f["instance_id"] for f in result["failures"]] == [instance_id(3)]
+    assert result["failures"][0]["code"] == "AccessDeniedException"
+    assert len(result["instance_users"]) == 5
+
+
+def test_instance_user_info_refuses_a_bad_instance_id(info_world, ansible_factory):
+    run = ansible_factory(info_world).playbook([{"name": "info", INFO: {"instance_ids": [instance_id(1), "i-nope"]}, "register": "r"}])
+    assert run.rc != 0 and "instance_ids[1]: 'i-nope'" in run.last["msg"]
+    assert info_world.log == []
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        ({}, 7),
+        ({"directory_id": DIRECTORY}, 4),
+        ({"product": "VISUAL_STUDIO_ENTERPRISE"}, 2),
+        ({"usernames": ["bob"]}, 2),
+        ({"statuses": ["INACTIVE"]}, 1),
+        ({"domain": "other.example.com"}, 0),
+    ],
+)
+def test_product_subscription_info_filters(info_world, ansible_factory, args, expected):
+    run = ansible_factory(info_world).playbook([{"name": "info", SUBS_INFO: args, "register": "r"}])
+    assert run.rc == 0, run.stdout
+    assert len(run.last["product_subscriptions"]) == expected
+    for sub in run.last["product_subscriptions"]:
+        for key, wanted in (("usernames", "username"), ("statuses", "status")):
+            if key in args:
+                assert sub[wanted] in args[key]
+        if "product" in args:
+            assert sub["product"] == args["product"]
+
+
+def test_product_subscription_info_reads_every_identity_provider(info_world, ansible_factory):
+    run = ansible_factory(info_world).playbook([{"name": "info", SUBS_INFO: {}, "register": "r"}])
+    assert run.rc == 0
+    directories = {c["params"]["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"]
+                   for c in info_world.calls(operation="ListProductSubscriptions")}
+    assert directories == {DIRECTORY, OTHER_DIRECTORY}
+    assert [c["params"] for c in info_world.calls(operation="ListIdentityProviders") if "NextToken" not in c["params"]] == [{}]

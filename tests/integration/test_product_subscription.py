@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""lmus_product_subscription: stop, idempotent rerun, check mode, ARN path, batch."""
+
+import pytest
+
+from conftest import DIRECTORY
+from conftest import DOMAIN
+from conftest import base_seed
+
+MODULE = "lmus.user_subscriptions.lmus_product_subscription"
+
+
+@pytest.fixture
+def subs(lmus_emulator_factory):
+    seed = base_seed(instances=1)
+    seed["product_subscriptions"] = [
+        dict(username="alice", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN),
+        dict(username="alice", product="VISUAL_STUDIO_ENTERPRISE", directory_id=DIRECTORY, domain=DOMAIN),
+        dict(username="bob", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN),
+    ]
+    return lmus_emulator_factory(seed=seed, page_size=2)
+
+
+def status(emulator, username, product):
+    return next(s["status"] for s in emulator.state_dump()["product_subscriptions"] if s["username"] == username and s["product"] == product)
+
+
+def stop(**args):
+    base = dict(state="absent", username="alice", product="OFFICE_PROFESSIONAL", domain=DOMAIN, directory_id=DIRECTORY)
+    return {"name": "stop", MODULE: dict(base, **args), "register": "r"}
+
+
+def test_stop_check_then_real_then_idempotent(subs, ansible_factory):
+    ansible = ansible_factory(subs)
+    check = ansible.playbook([stop()], check=True, diff=True)
+    assert check.rc == 0 and check.last["changed"] is True
+    assert check.last["diff"]["before"]["status"] == "ACTIVE" and check.last["diff"]["after"]["status"] == "INACTIVE"
+    assert subs.calls(write=True) == []
+    real = ansible.playbook([stop()])
+    assert real.rc == 0 and real.last["changed"] is True, real.stdout
+    assert real.last["product_subscription"]["status"] == "INACTIVE"
+    assert [c["operation"] for c in subs.calls(write=True)] == ["StopProductSubscription"]
+    assert status(subs, "alice", "OFFICE_PROFESSIONAL") == "INACTIVE"
+    assert status(subs, "alice", "VISUAL_STUDIO_ENTERPRISE") == "ACTIVE"
+    assert status(subs, "bob", "OFFICE_PROFESSIONAL") == "ACTIVE"
+    subs.clear_log()
+    again = ansible.playbook([stop()])
+    assert again.last["changed"] is False and subs.calls(write=True) == []
+
+
+def test_stop_by_arn_and_rerun(subs, ansible_factory):
+    arn = next(s["arn"] for s in subs.state_dump()["product_subscriptions"] if s["username"] == "bob")
+    task = {"name": "stop", MODULE: dict(state="absent", product_user_arn=arn), "register": "r"}
+    ansible = ansible_factory(subs)
+    check = ansible.playbook([task], check=True)
+    assert check.last["changed"] is True and subs.calls(write=True) == []
+    real = ansible.playbook([task])
+    assert real.rc == 0 and real.last["changed"] is True, real.stdout
+    assert real.last["product_subscription"]["username"] == "bob"
+    assert [c["params"] for c in subs.calls(write=True)] == [{"ProductUserArn": arn}]
+    subs.clear_log()
+    again = ansible.playbook([task])
+    assert again.last["changed"] is False and subs.calls(write=True) == []
+
+
+def test_start_then_idempotent(subs, ansible_factory):
+    task = {"name": "start", MODULE: dict(username="carol", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, tags={"cc": "1"}), "register": "r"}
+    ansible = ansible_factory(subs)
+    first = ansible.playbook([task])
+    assert first.rc == 0 and first.last["changed"] is True, first.stdout
+    [write] = subs.calls(write=True)
+    assert write["operation"] == "StartProductSubscription" and write["params"]["Tags"] == {"cc": "1"}
+    subs.clear_log()
+    again = ansible.playbook([task])
+    assert again.last["changed"] is False and subs.calls(write=True) == []
+
+
+def test_batch_stop_reads_once_per_product(subs, ansible_factory):
+    items = [dict(username="alice", product="OFFICE_PROFESSIONAL"), dict(username="bob", product="OFFICE_PROFESSIONAL"),
+             dict(username="alice", product="VISUAL_STUDIO_ENTERPRISE"), dict(username="zed", product="OFFICE_PROFESSIONAL")]
+    task = {"name": "stop", MODULE: dict(state="absent", directory_id=DIRECTORY, users=items), "register": "r"}
+    run = ansible_factory(subs).playbook([task])
+    assert run.rc == 0, run.stdout
+    assert [r["changed"] for r in run.last["results"]] == [True, True, True, False]
+    assert run.last["summary"] == dict(total=4, changed=3, unchanged=1, failed=0)
+    reads = subs.calls(operation="ListProductSubscriptions")
+    assert sorted({c["params"]["Product"] for c in reads}) == ["OFFICE_PROFESSIONAL", "VISUAL_STUDIO_ENTERPRISE"]
+    assert len([c for c in reads if "NextToken" not in c["params"]]) == 2
+    assert len(subs.calls(write=True)) == 3
+
+
+def test_missing_product_fails_before_any_api_call(subs, ansible_factory):
+    task = {"name": "stop", MODULE: dict(state="absent", username="alice", directory_id=DIRECTORY), "register": "r"}
+    run = ansible_factory(subs).playbook([task])
+    assert run.rc != 0 and "missing product" in run.last["msg"]
+    assert subs.log == []
