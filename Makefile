@@ -1,0 +1,227 @@
+# Single entry point for building and testing lmus.user_subscriptions.
+#
+#   make test    everything CI runs (venv, tree, sanity, lint, doc, build, pytest)
+#   make demo    runs the main job against the emulator with sample data
+#   make help    lists every target
+#
+# Only python3 (3.11), make and git are assumed; everything else is installed into
+# .venv (from PyPI) and .build (from the venv), inside this checkout.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+ROOT := $(CURDIR)
+PYTHON ?= python3
+
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+VPY := $(BIN)/python
+BUILD := $(ROOT)/.build
+STAMPS := $(BUILD)/stamps
+
+# Live tree: amazon.aws copied from the venv, this collection symlinked to the repo root.
+TREE := $(BUILD)/collections
+TREE_NS := $(TREE)/ansible_collections
+# ansible-test tree: a real copy (ansible-test refuses a symlinked collection root).
+SANITY_NS := $(BUILD)/sanity/ansible_collections
+SANITY_COLL := $(SANITY_NS)/lmus/user_subscriptions
+DIST := $(BUILD)/dist
+WHEELS := $(BUILD)/wheels
+
+# ansible-test 2.19 bootstraps pip 24.2 in each sanity venv from a script it caches here.
+ANSIBLE_TEST_PIP := 24.2
+ANSIBLE_TEST_CACHE = $(shell $(PYTHON) -c 'import os; print(os.path.expanduser("~/.ansible/test/cache"))')
+
+# The venv stamp lives inside .venv so that deleting .venv alone triggers a reinstall.
+VENV_STAMP := $(VENV)/.installed
+TREE_STAMP := $(STAMPS)/tree
+SANITY_STAMP := $(STAMPS)/sanity-tree
+PIP_WHEEL := $(WHEELS)/pip-$(ANSIBLE_TEST_PIP)-py3-none-any.whl
+
+TEST_DIRS := $(wildcard tests/unit tests/emulator tests/integration)
+# Extra pytest options, e.g. make test PYTEST_ARGS='-k offboard -x'
+PYTEST_ARGS ?=
+# Parallel workers (pytest-xdist); 0 runs in-process.
+PYTEST_WORKERS ?= 2
+
+export ANSIBLE_COLLECTIONS_PATH := $(TREE)
+export PYTHONPATH := $(TREE):$(ROOT)/tests/emulator$(if $(PYTHONPATH),:$(PYTHONPATH))
+export PATH := $(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_NO_INPUT := 1
+ifneq ($(CI),)
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+endif
+
+# pip prints "Location 'file:///opt/...' is ignored" for this machine's local mirrors: drop those lines.
+QUIET_PIP := { grep --line-buffered -v -E "^(WARNING|DEPRECATION): .*Location '?file:.*is ignored|Looking in links|Looking in indexes" || true; }
+
+.PHONY: help venv tree sanity lint doc build units emulator-tests integration pytest test demo clean distclean
+
+help:
+	@echo "make test            everything CI runs: venv tree sanity lint doc build + all pytest suites"
+	@echo "make demo            run the main job against the emulator with sample data"
+	@echo "make venv            .venv with requirements-dev.txt"
+	@echo "make tree            .build/collections (amazon.aws copy + symlink to this repo)"
+	@echo "make sanity          ansible-test sanity on a copy in .build/sanity"
+	@echo "make lint            ansible-lint (production profile)"
+	@echo "make doc             ansible-doc for every module in plugins/modules"
+	@echo "make build           ansible-galaxy collection build into .build/dist"
+	@echo "make units | emulator-tests | integration    one pytest suite"
+	@echo "make clean           remove .build and caches (keeps .venv); make distclean also removes .venv"
+
+# ---------------------------------------------------------------- venv
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	@echo "==> venv: $(VENV)"
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "python3 >= 3.11 is required, found %d.%d" % v[:2])'
+	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
+	@$(VPY) -m pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
+	@$(VPY) -m pip install -q -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
+	@$(VPY) -m pip check
+	@mkdir -p $(@D) && touch $@
+
+# ---------------------------------------------------------------- tree
+tree: $(TREE_STAMP)
+	@mkdir -p $(TREE_NS)/lmus
+	@ln -sfn $(ROOT) $(TREE_NS)/lmus/user_subscriptions
+
+$(TREE_STAMP): $(VENV_STAMP)
+	@echo "==> tree: $(TREE)"
+	@site=$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	 rm -rf $(TREE_NS)/amazon/aws; \
+	 ansible-galaxy collection install --force --no-deps --offline \
+	   $$site/ansible_collections/amazon/aws -p $(TREE) >/dev/null
+	@mkdir -p $(TREE_NS)/lmus
+	@ln -sfn $(ROOT) $(TREE_NS)/lmus/user_subscriptions
+	@$(VPY) -c 'import json, sys; m = json.load(open(sys.argv[1]))["collection_info"]; print("    %s.%s %s" % (m["namespace"], m["name"], m["version"]))' \
+	  $(TREE_NS)/amazon/aws/MANIFEST.json
+	@mkdir -p $(@D) && touch $@
+
+# ---------------------------------------------------------------- sanity
+# ansible-test bootstraps pip in each sanity venv with a get-pip script it downloads from
+# ci-files.testing.ansible.com (not reachable here) unless it finds it in its cache. The cache
+# gets a stand-in that installs pip from a wheel taken from PyPI. See TOOLCHAIN.md.
+$(PIP_WHEEL): $(VENV_STAMP)
+	@echo "==> sanity: pip $(ANSIBLE_TEST_PIP) wheel for ansible-test's offline bootstrap"
+	@mkdir -p $(WHEELS)
+	@$(VPY) -m pip download -q --no-deps --only-binary=:all: -d $(WHEELS) pip==$(ANSIBLE_TEST_PIP) 2>&1 | $(QUIET_PIP)
+	@test -f $@
+
+# Rewritten on every run: it lives in ~/.ansible, outside this checkout, and points into it.
+define GET_PIP_STANDIN
+# Stand-in for get-pip.py written by the lmus.user_subscriptions Makefile
+# ($(ROOT)): installs pip from a local wheel instead of downloading it.
+import sys
+sys.path.insert(0, "$(PIP_WHEEL)")
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+from pip._internal.cli.main import main
+sys.exit(main(["install", "--upgrade", "--force-reinstall"] + args))
+endef
+export GET_PIP_STANDIN
+
+# amazon.aws must sit in the same ansible_collections tree as the collection under test.
+$(SANITY_STAMP): $(VENV_STAMP)
+	@site=$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	 rm -rf $(SANITY_NS)/amazon/aws; \
+	 ANSIBLE_COLLECTIONS_PATH=$(BUILD)/sanity ansible-galaxy collection install --force --no-deps --offline \
+	   $$site/ansible_collections/amazon/aws -p $(BUILD)/sanity >/dev/null
+	@mkdir -p $(@D) && touch $@
+
+sanity: $(SANITY_STAMP) $(PIP_WHEEL)
+	@cache=$(ANSIBLE_TEST_CACHE); mkdir -p $$cache; \
+	 printf '%s\n' "$$GET_PIP_STANDIN" > $$cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+	@echo "==> sanity: copying the working tree to $(SANITY_COLL)"
+	@rm -rf $(SANITY_COLL) && mkdir -p $(SANITY_COLL)
+	@git ls-files -z -co --exclude-standard \
+	  | while IFS= read -r -d '' f; do if [ -e "$$f" ] || [ -L "$$f" ]; then printf '%s\0' "$$f"; fi; done \
+	  | tar --null -T - -cf - | tar -C $(SANITY_COLL) -xf -
+	@# ansible-test lists files with git when it finds .git at (or above) the collection root;
+	@# above it is this checkout, where .build is ignored, so give the copy its own repository.
+	@git -C $(SANITY_COLL) init -q
+	@# ansible-test's shellcheck test covers *.sh files and only warns when shellcheck is missing.
+	@if [ -n "$$(find $(SANITY_COLL) -path '*/.git' -prune -o -name '*.sh' -print | head -1)" ] && ! command -v shellcheck >/dev/null; then \
+	   echo "==> sanity: installing shellcheck (apt)"; \
+	   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >/dev/null; \
+	 fi
+	@echo "==> sanity: ansible-test sanity"
+	@cd $(SANITY_COLL) && env -u ANSIBLE_COLLECTIONS_PATH -u PYTHONPATH \
+	  ansible-test sanity --local --python $$($(VPY) -c 'import sys; print("%d.%d" % sys.version_info[:2])') $(if $(CI),--color no) \
+	  2>&1 | $(QUIET_PIP) | tee $(BUILD)/sanity.log
+	@# A run that saw no files would pass vacuously.
+	@! grep -q 'All targets skipped' $(BUILD)/sanity.log || { echo "ERROR: ansible-test found no files to check" >&2; exit 1; }
+
+# ---------------------------------------------------------------- lint
+lint: tree
+	@echo "==> lint: ansible-lint (production profile)"
+	@ansible-lint $(if $(CI),--nocolor)
+
+# ---------------------------------------------------------------- doc
+doc: tree
+	@echo "==> doc: ansible-doc for every module"
+	@mkdir -p $(BUILD)/doc
+	@shopt -s nullglob; failed=0; n=0; \
+	 for f in plugins/modules/*.py; do \
+	   m=$$(basename $$f .py); [ "$$m" = __init__ ] && continue; n=$$((n+1)); \
+	   if ansible-doc -t module lmus.user_subscriptions.$$m >$(BUILD)/doc/$$m.txt 2>$(BUILD)/doc/$$m.err \
+	      && [ -s $(BUILD)/doc/$$m.txt ] && ! grep -q -E '\[(WARNING|DEPRECATION WARNING|ERROR)\]|WARNING:|ERROR!' $(BUILD)/doc/$$m.err; then \
+	     echo "ok     lmus.user_subscriptions.$$m"; \
+	   else \
+	     echo "FAILED lmus.user_subscriptions.$$m"; cat $(BUILD)/doc/$$m.err; failed=1; \
+	   fi; \
+	 done; \
+	 [ $$n -gt 0 ] || echo "(no modules in plugins/modules yet)"; \
+	 exit $$failed
+
+# ---------------------------------------------------------------- build
+build: venv
+	@echo "==> build: ansible-galaxy collection build"
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@ansible-galaxy collection build --force --output-path $(DIST) >/dev/null
+	@tarball=$$(ls $(DIST)/lmus-user_subscriptions-*.tar.gz); \
+	 bad=$$(tar -tzf $$tarball | grep -E '(^|/)(\.venv|\.build|tests/output|__pycache__|\.pytest_cache|\.hypothesis|\.git)(/|$$)' || true); \
+	 if [ -n "$$bad" ]; then echo "$$tarball contains files that are not part of a release:"; echo "$$bad" | head -20; exit 1; fi; \
+	 echo "$$(basename $$tarball): $$(du -h $$tarball | cut -f1) ($$(stat -c %s $$tarball) bytes, $$(tar -tzf $$tarball | grep -vc '/$$') entries)"
+
+# ---------------------------------------------------------------- pytest
+PYTEST := $(VPY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-p xdist -n $(PYTEST_WORKERS)) $(PYTEST_ARGS)
+
+units: tree
+	$(PYTEST) tests/unit
+
+emulator-tests: tree
+	$(PYTEST) tests/emulator
+
+integration: tree
+	$(PYTEST) tests/integration
+
+# One pytest run over every suite that exists, so the output ends with pytest's summary line.
+# No test at all is a failure (pytest exits 5), never a silent success.
+pytest: tree
+	@if [ -z "$(strip $(TEST_DIRS))" ]; then echo "ERROR: no tests: none of tests/unit tests/emulator tests/integration exists" >&2; exit 1; fi
+	@echo "==> pytest $(TEST_DIRS)"
+	@rc=0; $(PYTEST) $(TEST_DIRS) || rc=$$?; \
+	 if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests in $(TEST_DIRS)" >&2; fi; \
+	 exit $$rc
+
+test: venv tree sanity lint doc build
+	@$(MAKE) pytest
+
+# ---------------------------------------------------------------- demo
+demo: tree
+	@echo "demo not yet available" >&2
+	@exit 1
+
+# ---------------------------------------------------------------- clean
+clean:
+	rm -rf $(BUILD) tests/output .ansible .pytest_cache .hypothesis
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
