@@ -1,0 +1,7 @@
+"""Local emulator of AWS License Manager user-based subscriptions (license-manager-user-subscriptions, 2018-05-10)."""
+
+from .admin import EmulatorAdmin
+from .emulator import ANY, Emulator
+from .seeds import generate_seed, load_seed
+
+__all__ = ["Emulator", "EmulatorAdmin", "load_seed", "generate_seed", "ANY"]

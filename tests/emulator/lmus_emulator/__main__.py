@@ -1,0 +1,68 @@
+"""CLI: python3 -m lmus_emulator --seed FILE [--port 0] [--transition-delay S] [--page-size N] [--faults JSON_OR_FILE] [--url-file PATH]."""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+
+import yaml
+
+from .emulator import Emulator
+from .seeds import load_seed
+
+
+def _faults(value):
+    if value is None:
+        return None
+    if value.lstrip().startswith("{"):
+        return json.loads(value)
+    return load_seed(value)
+
+
+def _write_url(path, url):
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".url-")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(url + "\n")
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    """Run the emulator until SIGTERM / SIGINT."""
+    parser = argparse.ArgumentParser(prog="python3 -m lmus_emulator", description="Local AWS License Manager User Subscriptions emulator.")
+    parser.add_argument("--seed", help="seed file (YAML or JSON); empty state when omitted")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = a free port)")
+    parser.add_argument("--transition-delay", type=float, default=0.0, help="seconds an ASSOCIATING/DISASSOCIATING status lasts")
+    parser.add_argument("--page-size", type=int, default=50, help="page size when MaxResults is absent")
+    parser.add_argument("--faults", help="faults as a JSON object or a YAML/JSON file")
+    parser.add_argument("--url-file", help="write the URL to this file once listening")
+    parser.add_argument("--account-id", default="123456789012")
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--verbose", action="store_true", help="log request lines (never headers) to stderr")
+    args = parser.parse_args(argv)
+    try:
+        emulator = Emulator(seed=load_seed(args.seed) if args.seed else None, transition_delay=args.transition_delay, page_size=args.page_size,
+                            faults=_faults(args.faults), port=args.port, account_id=args.account_id, region=args.region, verbose=args.verbose)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        print(f"lmus-emulator: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    emulator.start()
+    print(f"LMUS emulator listening on {emulator.url}", flush=True)
+    if args.url_file:
+        _write_url(args.url_file, emulator.url)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Names and numbers shared by the emulator: statuses, operations, error codes."""
+
+SERVICE_NAME = "license-manager-user-subscriptions"
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_PAGE_SIZE = 50
+MAX_RESULTS_MIN = 1
+MAX_RESULTS_MAX = 100
+ADMIN_PREFIX = "/_emulator/"
+
+# Association (InstanceUserSummary.Status) values, as seen in AWS samples.
+ASSOCIATING = "ASSOCIATING"
+ASSOCIATED = "ASSOCIATED"
+DISASSOCIATING = "DISASSOCIATING"
+DISASSOCIATED = "DISASSOCIATED"
+ASSOCIATION_STATUSES = (ASSOCIATING, ASSOCIATED, DISASSOCIATING, DISASSOCIATED)
+# Statuses in which AssociateUser is a conflict and DisassociateUser is allowed.
+LIVE_ASSOCIATION_STATUSES = (ASSOCIATING, ASSOCIATED)
+# Transitional status -> the status it settles into.
+TRANSITIONS = {ASSOCIATING: ASSOCIATED, DISASSOCIATING: DISASSOCIATED}
+
+# Product subscription (ProductUserSummary.Status) values.
+SUBSCRIPTION_ACTIVE = "ACTIVE"
+SUBSCRIPTION_INACTIVE = "INACTIVE"
+SUBSCRIPTION_STATUSES = (SUBSCRIPTION_ACTIVE, SUBSCRIPTION_INACTIVE)
+
+# Instance and identity provider status defaults.
+INSTANCE_AVAILABLE = "AVAILABLE"
+IDENTITY_PROVIDER_REGISTERED = "REGISTERED"
+
+PRODUCTS = ("OFFICE_PROFESSIONAL", "VISUAL_STUDIO_ENTERPRISE", "VISUAL_STUDIO_PROFESSIONAL", "REMOTE_DESKTOP_SERVICES")
+
+WRITE_OPERATIONS = frozenset(("AssociateUser", "DisassociateUser", "StartProductSubscription", "StopProductSubscription"))
+READ_OPERATIONS = frozenset(("ListUserAssociations", "ListInstances", "ListIdentityProviders", "ListProductSubscriptions"))
+IMPLEMENTED_OPERATIONS = WRITE_OPERATIONS | READ_OPERATIONS
+
+# HTTP status per error code (AWS API reference); unknown codes get 400.
+ERROR_HTTP_STATUS = {
+    "ValidationException": 400,
+    "AccessDeniedException": 400,
+    "ThrottlingException": 400,
+    "ServiceQuotaExceededException": 400,
+    "ConflictException": 500,
+    "InternalServerException": 500,
+    "ResourceNotFoundException": 404,
+    "MissingAuthenticationTokenException": 403,
+    "UnknownOperationException": 404,
+}
+MODELED_ERRORS = ("ValidationException", "AccessDeniedException", "ThrottlingException", "ServiceQuotaExceededException",
+                  "ConflictException", "InternalServerException", "ResourceNotFoundException")
+NOT_IMPLEMENTED_STATUS = 501

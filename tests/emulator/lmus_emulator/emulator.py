@@ -1,0 +1,321 @@
+"""The Emulator: state + faults + request log behind an HTTP server on 127.0.0.1."""
+
+import copy
+import json
+import os
+import threading
+import time
+import uuid
+
+from .constants import DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, IMPLEMENTED_OPERATIONS, NOT_IMPLEMENTED_STATUS, WRITE_OPERATIONS
+from .faults import DROP, TIMEOUT, FaultInjector
+from .model import ApiError, ServiceModel, validation_error
+from .seeds import load_seed
+from .server import EmulatorHTTPServer
+from .state import Store
+
+ANY = object()
+_MODEL = []
+_MODEL_LOCK = threading.Lock()
+ENDPOINT_ENV = "AWS_ENDPOINT_URL_LICENSE_MANAGER_USER_SUBSCRIPTIONS"
+
+
+def shared_model():
+    """One ServiceModel per process (loading it takes a while)."""
+    with _MODEL_LOCK:
+        if not _MODEL:
+            _MODEL.append(ServiceModel())
+        return _MODEL[0]
+
+
+class Reply:
+    """An API answer: status + JSON payload (+ error code), or a dropped connection."""
+
+    def __init__(self, status=200, payload=None, error=None, drop=False, request_id=None):
+        self.status = status
+        self.payload = payload if payload is not None else {}
+        self.error = error
+        self.drop = drop
+        self.request_id = request_id or str(uuid.uuid4())
+
+    def headers(self):
+        """Response headers (besides Content-Length)."""
+        headers = {"Content-Type": "application/json", "x-amzn-RequestId": self.request_id}
+        if self.error:
+            headers["x-amzn-ErrorType"] = self.error
+        return headers
+
+    def body(self):
+        """Response body bytes."""
+        return json.dumps(self.payload).encode("utf-8")
+
+
+def filter_calls(entries, operation=None, write=None, error=ANY):
+    """Filter log entries: operation (name or list), write (bool), error (code, None for successes, ANY)."""
+    if isinstance(operation, str):
+        operation = (operation,)
+    out = []
+    for entry in entries:
+        if operation is not None and entry["operation"] not in operation:
+            continue
+        if write is not None and entry["write"] != write:
+            continue
+        if error is not ANY and entry["error"] != error:
+            continue
+        out.append(entry)
+    return out
+
+
+class Emulator:
+    """Local License Manager User Subscriptions service; see README.md."""
+
+    def __init__(self, seed=None, transition_delay=0.0, page_size=DEFAULT_PAGE_SIZE, faults=None, port=0, *,
+                 account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, check_responses=True, verbose=False):
+        if isinstance(seed, (str, os.PathLike)):
+            seed = load_seed(seed)
+        self.model = shared_model()
+        self.lock = threading.RLock()
+        self.port = port
+        self.region = region
+        self.check_responses = check_responses
+        self.verbose = verbose
+        self._start_seed = copy.deepcopy(seed or {})
+        self._start_config = {"transition_delay": float(transition_delay), "page_size": int(page_size)}
+        self.store = Store(self.model, self.lock, account_id=account_id, region=region, transition_delay=transition_delay, page_size=page_size)
+        self.store.load(copy.deepcopy(self._start_seed))
+        self.fault_injector = FaultInjector(self.lock, faults)
+        self._log = []
+        self._seq = 0
+        self._hooks = []
+        self._server = None
+        self._thread = None
+        self._stopping = threading.Event()
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self):
+        """Start serving on 127.0.0.1 (port 0 = a free port); returns self."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = EmulatorHTTPServer(self, self.port)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="lmus-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving and close open connections."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.close_all_connections()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def running(self):
+        """True while serving."""
+        return self._server is not None
+
+    @property
+    def url(self):
+        """http://127.0.0.1:PORT"""
+        if self._server is None:
+            raise RuntimeError("emulator is not started")
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    # ----------------------------------------------------------------- state & config
+    def load(self, seed):
+        """Replace the state with a seed dict (the reset() baseline stays the constructor's seed)."""
+        self.store.load(copy.deepcopy(seed))
+
+    def state_dump(self):
+        """Current state in seed form, statuses settled."""
+        return self.store.dump()
+
+    def reset(self):
+        """Back to the start seed and config; log and faults cleared."""
+        with self.lock:
+            self.store.transition_delay = self._start_config["transition_delay"]
+            self.store.page_size = self._start_config["page_size"]
+            self.store.load(copy.deepcopy(self._start_seed))
+            self.fault_injector.configure({})
+            self._log = []
+
+    def set_status(self, instance_id, username, status, domain=None, stuck=None):
+        """Force an association's status (creating it on a known instance); returns its InstanceUserSummary."""
+        return self.store.set_status(instance_id, username, status, domain=domain, stuck=stuck)
+
+    def set_subscription_status(self, username, product, directory_id, status, domain=None):
+        """Force an existing product subscription's status; returns its ProductUserSummary."""
+        return self.store.set_subscription_status(username, product, directory_id, status, domain=domain)
+
+    @property
+    def transition_delay(self):
+        """Seconds a transitional status lasts."""
+        return self.store.transition_delay
+
+    @transition_delay.setter
+    def transition_delay(self, value):
+        self.store.transition_delay = float(value)
+
+    @property
+    def page_size(self):
+        """Default page size when MaxResults is absent."""
+        return self.store.page_size
+
+    @page_size.setter
+    def page_size(self, value):
+        self.store.page_size = int(value)
+
+    def config(self):
+        """{"transition_delay", "page_size"}."""
+        return {"transition_delay": self.transition_delay, "page_size": self.page_size}
+
+    def set_config(self, transition_delay=None, page_size=None):
+        """Change transition_delay and/or page_size."""
+        if transition_delay is not None:
+            if float(transition_delay) < 0:
+                raise ValueError("transition_delay must be >= 0")
+            self.transition_delay = transition_delay
+        if page_size is not None:
+            if not 1 <= int(page_size) <= 100:
+                raise ValueError("page_size must be between 1 and 100")
+            self.page_size = page_size
+        return self.config()
+
+    @property
+    def faults(self):
+        """Current faults dict (fail_next with remaining counts)."""
+        return self.fault_injector.config()
+
+    def set_faults(self, faults):
+        """Replace the faults configuration ({} or None clears it)."""
+        self.fault_injector.configure(faults)
+
+    def add_hook(self, hook):
+        """Python only: call hook(operation, params) after validation, before each API call is handled; returns a remover."""
+        self._hooks.append(hook)
+        return lambda: self._hooks.remove(hook) if hook in self._hooks else None
+
+    # ----------------------------------------------------------------- log
+    @property
+    def log(self):
+        """Copy of the request log, in arrival order."""
+        with self.lock:
+            return sorted(copy.deepcopy(self._log), key=lambda e: e["seq"])
+
+    def clear_log(self):
+        """Empty the request log; returns how many entries were removed."""
+        with self.lock:
+            count = len(self._log)
+            self._log = []
+            return count
+
+    def calls(self, operation=None, write=None, error=ANY):
+        """Log entries filtered by operation (name or list), write (bool) and error (code; None = successes only)."""
+        return filter_calls(self.log, operation, write, error)
+
+    # ----------------------------------------------------------------- client helpers
+    def env(self):
+        """Environment variables pointing boto3 / amazon.aws at this emulator with dummy credentials."""
+        no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY") or os.environ.get("no_proxy"), "127.0.0.1,localhost"]))
+        return {ENDPOINT_ENV: self.url, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "dummy",
+                "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region, "AWS_EC2_METADATA_DISABLED": "true",
+                "NO_PROXY": no_proxy, "no_proxy": no_proxy}
+
+    def client(self, **config):
+        """A boto3 client for this emulator; keyword arguments go to botocore Config."""
+        import boto3  # pylint: disable=import-outside-toplevel
+        from botocore.config import Config  # pylint: disable=import-outside-toplevel
+        return boto3.client("license-manager-user-subscriptions", endpoint_url=self.url, region_name=self.region,
+                            aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="dummy", config=Config(**config) if config else None)
+
+    # ----------------------------------------------------------------- request pipeline
+    def _sleep(self, seconds):
+        """Sleep unless stopping; False when interrupted by stop()."""
+        if seconds > 0:
+            return not self._stopping.wait(seconds)
+        return True
+
+    def process(self, method, path, authorized, body):
+        """Handle one API request (transport-independent); returns a Reply."""
+        operation = self.model.route(method, path)
+        with self.lock:
+            self._seq += 1
+            entry = {"seq": self._seq, "time": time.time(), "operation": operation, "params": None, "status": None, "error": None,
+                     "write": operation in WRITE_OPERATIONS, "fault": None, "method": method, "path": path.split("?", 1)[0],
+                     "duration": None, "request_id": None}
+        started = time.monotonic()
+        try:
+            reply = self._process(operation, method, path, authorized, body, entry)
+        except ApiError as exc:
+            reply = Reply(exc.status, {"message": exc.message}, exc.code)
+        except Exception as exc:  # pylint: disable=broad-except
+            reply = Reply(500, {"message": f"emulator error: {exc.__class__.__name__}: {exc}"}, "InternalServerException")
+        entry["status"] = None if reply.drop else reply.status
+        entry["error"] = DROP if reply.drop else reply.error
+        entry["request_id"] = None if reply.drop else reply.request_id
+        entry["duration"] = round(time.monotonic() - started, 6)
+        with self.lock:
+            self._log.append(entry)
+        return reply
+
+    def _process(self, operation, method, path, authorized, body, entry):
+        if operation is None:
+            raise ApiError("UnknownOperationException", f"No operation matches {method} {path.split('?', 1)[0]}")
+        if not authorized:
+            raise ApiError("MissingAuthenticationTokenException", "Missing Authentication Token")
+        params = parse_body(body)
+        entry["params"] = copy.deepcopy(params)
+        if not self._sleep(self.fault_injector.latency(operation)):
+            return Reply(drop=True)
+        if operation not in IMPLEMENTED_OPERATIONS:
+            raise ApiError("InternalServerException", f"{operation} is not implemented by emulator", NOT_IMPLEMENTED_STATUS)
+        fault = self.fault_injector.before(operation, params, operation in WRITE_OPERATIONS)
+        if fault is not None:
+            entry["fault"] = f"{fault.source}/{fault.code or fault.kind}"
+            if fault.kind == DROP:
+                return Reply(drop=True)
+            if fault.kind == TIMEOUT:
+                if not self._sleep(self.fault_injector.timeout_seconds):
+                    return Reply(drop=True)
+            else:
+                raise ApiError(fault.code, fault.message)
+        self.model.validate_input(operation, params)
+        instance_ids = [params.get("InstanceId")]
+        if operation == "DisassociateUser" and params.get("InstanceUserArn"):
+            instance_ids.append(self.store.instance_of_association_arn(params["InstanceUserArn"]))
+        fault = self.fault_injector.access_denied(instance_ids)
+        if fault is not None:
+            entry["fault"] = f"{fault.source}/{fault.code}"
+            raise ApiError(fault.code, fault.message)
+        for hook in list(self._hooks):
+            hook(operation, copy.deepcopy(params))
+        result = self.store.handle(operation, params)
+        if self.check_responses:
+            problems = self.model.validate_output(operation, result)
+            if problems:
+                raise ApiError("InternalServerException", f"emulator produced an invalid {operation} response: {'; '.join(problems)}")
+        return Reply(200, result)
+
+
+def parse_body(body):
+    """Request body bytes -> dict; ValidationException when not a JSON object."""
+    if not body or not body.strip():
+        return {}
+    try:
+        params = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise validation_error("Could not parse request body into json: " + str(exc)) from exc
+    if not isinstance(params, dict):
+        raise validation_error("Request body must be a JSON object")
+    return params

@@ -1,0 +1,192 @@
+"""Fault injection: latency, write rate limit, random faults, deterministic fail_next queue, access denied instances."""
+
+import copy
+import random
+import time
+
+from .constants import ERROR_HTTP_STATUS, MODELED_ERRORS
+
+FAULT_KEYS = ("latency", "write_rate_limit", "throttle_rate", "error_rate", "drop_rate", "timeout_rate", "timeout_seconds",
+              "random_seed", "fault_operations", "access_denied_instances", "fail_next")
+RATE_KEYS = ("drop_rate", "timeout_rate", "throttle_rate", "error_rate")
+# Pseudo error names that are not HTTP errors.
+DROP = "drop"
+TIMEOUT = "timeout"
+DEFAULT_TIMEOUT_SECONDS = 5.0
+DEFAULT_MESSAGES = {
+    "ThrottlingException": "Rate exceeded",
+    "InternalServerException": "An internal error occurred (injected by emulator)",
+    "AccessDeniedException": "User is not authorized to perform this action",
+}
+
+
+class Fault:
+    """What to do to one call: kind is "drop", "timeout" or "error" (with code and message)."""
+
+    def __init__(self, kind, source, code=None, message=None):
+        self.kind = kind
+        self.source = source
+        self.code = code
+        self.message = message or DEFAULT_MESSAGES.get(code, f"{code} (injected by emulator)")
+
+    def __repr__(self):
+        return f"Fault({self.kind!r}, {self.source!r}, {self.code!r})"
+
+
+def _number(config, key, minimum=0.0, maximum=None):
+    value = config.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"faults.{key} must be a number in [{minimum}, {maximum if maximum is not None else 'inf'}], got {value!r}")
+    return float(value)
+
+
+def _error_name(value, where):
+    if value in (DROP, TIMEOUT) or value in ERROR_HTTP_STATUS or value in MODELED_ERRORS:
+        return value
+    raise ValueError(f"{where}: unknown error {value!r}; use one of {sorted(set(MODELED_ERRORS))} or {DROP!r} / {TIMEOUT!r}")
+
+
+def validate_faults(config):
+    """Return a normalised copy of a faults dict; ValueError on unknown keys or bad values."""
+    config = copy.deepcopy(config or {})
+    if not isinstance(config, dict):
+        raise ValueError("faults must be a mapping")
+    unknown = sorted(set(config) - set(FAULT_KEYS))
+    if unknown:
+        raise ValueError(f"unknown fault keys {unknown}; allowed: {list(FAULT_KEYS)}")
+    latency = config.get("latency")
+    if isinstance(latency, dict):
+        for op, value in latency.items():
+            _number({op: value}, op)
+    elif latency is not None:
+        _number(config, "latency")
+    _number(config, "write_rate_limit", minimum=0.001)
+    for key in RATE_KEYS:
+        _number(config, key, maximum=1.0)
+    _number(config, "timeout_seconds")
+    for key in ("fault_operations", "access_denied_instances"):
+        if config.get(key) is not None and (not isinstance(config[key], list) or not all(isinstance(v, str) for v in config[key])):
+            raise ValueError(f"faults.{key} must be a list of strings")
+    queue = []
+    for index, entry in enumerate(config.get("fail_next") or []):
+        where = f"faults.fail_next[{index}]"
+        if not isinstance(entry, dict) or "error" not in entry:
+            raise ValueError(f"{where} must be a mapping with at least 'error'")
+        extra = sorted(set(entry) - {"operation", "error", "count", "message", "match"})
+        if extra:
+            raise ValueError(f"{where} has unknown keys {extra}")
+        count = entry.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"{where}.count must be a positive integer")
+        if entry.get("match") is not None and not isinstance(entry["match"], dict):
+            raise ValueError(f"{where}.match must be a mapping of request members to values")
+        queue.append({"operation": entry.get("operation"), "error": _error_name(entry["error"], where), "count": count,
+                      "message": entry.get("message"), "match": entry.get("match")})
+    if queue:
+        config["fail_next"] = queue
+    return config
+
+
+class FaultInjector:
+    """Decides, per call, which fault (if any) applies; state guarded by the emulator's lock."""
+
+    def __init__(self, lock, config=None, clock=time.monotonic):
+        self.lock = lock
+        self.clock = clock
+        self.configure(config)
+
+    def configure(self, config):
+        """Replace the fault configuration (validated)."""
+        config = validate_faults(config)
+        with self.lock:
+            self._config = config
+            self._rng = random.Random(config.get("random_seed"))
+            rate = config.get("write_rate_limit")
+            self._bucket_capacity = max(1.0, float(rate)) if rate else None
+            self._tokens = self._bucket_capacity
+            self._bucket_time = self.clock()
+
+    def config(self):
+        """Current configuration (fail_next shows the remaining counts)."""
+        with self.lock:
+            return copy.deepcopy(self._config)
+
+    def latency(self, operation):
+        """Seconds to sleep before answering this operation."""
+        latency = self._config.get("latency")
+        if isinstance(latency, dict):
+            return float(latency.get(operation, latency.get("*", 0.0)) or 0.0)
+        return float(latency or 0.0)
+
+    @property
+    def timeout_seconds(self):
+        """Sleep used by timeout faults."""
+        value = self._config.get("timeout_seconds")
+        return DEFAULT_TIMEOUT_SECONDS if value is None else float(value)
+
+    def before(self, operation, params, write):
+        """Fault for this call from fail_next, random rates or the write rate limit, or None."""
+        with self.lock:
+            fault = self._fail_next(operation, params)
+            if fault is None:
+                fault = self._random(operation)
+            if fault is None and write:
+                fault = self._rate_limit()
+            return fault
+
+    def _fail_next(self, operation, params):
+        queue = self._config.get("fail_next") or []
+        for entry in queue:
+            if entry["operation"] not in (None, "*", operation):
+                continue
+            if entry["match"] and any((params or {}).get(k) != v for k, v in entry["match"].items()):
+                continue
+            entry["count"] -= 1
+            if entry["count"] <= 0:
+                queue.remove(entry)
+            if entry["error"] in (DROP, TIMEOUT):
+                return Fault(entry["error"], "fail_next")
+            return Fault("error", "fail_next", entry["error"], entry["message"])
+        return None
+
+    def _random(self, operation):
+        rates = [(key, self._config.get(key) or 0.0) for key in RATE_KEYS]
+        if not any(rate for _key, rate in rates):
+            return None
+        allowed = self._config.get("fault_operations")
+        if allowed and operation not in allowed:
+            return None
+        draw = self._rng.random()
+        edge = 0.0
+        for key, rate in rates:
+            edge += rate
+            if draw < edge:
+                if key == "drop_rate":
+                    return Fault(DROP, "random")
+                if key == "timeout_rate":
+                    return Fault(TIMEOUT, "random")
+                return Fault("error", "random", "ThrottlingException" if key == "throttle_rate" else "InternalServerException")
+        return None
+
+    def _rate_limit(self):
+        rate = self._config.get("write_rate_limit")
+        if not rate:
+            return None
+        now = self.clock()
+        self._tokens = min(self._bucket_capacity, self._tokens + (now - self._bucket_time) * rate)
+        self._bucket_time = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return None
+        return Fault("error", "write_rate_limit", "ThrottlingException", "Rate exceeded")
+
+    def access_denied(self, instance_ids):
+        """Fault when any of these instance ids is in access_denied_instances."""
+        denied = set(self._config.get("access_denied_instances") or [])
+        for instance_id in instance_ids:
+            if instance_id and instance_id in denied:
+                return Fault("error", "access_denied", "AccessDeniedException",
+                             f"User is not authorized to perform this action on instance {instance_id}")
+        return None
