@@ -27,6 +27,7 @@ _ACTIVE_DIRECTORY_SETTINGS = dict(
         options=dict(
             secrets_manager_credentials_provider=dict(
                 type="dict",
+                no_log=False,  # names a secret, holds none
                 options=dict(secret_id=dict(type="str")),
             ),
         ),
@@ -62,6 +63,29 @@ def identity_argument_spec():
     )
 
 
+def check_keys(value, spec, option):
+    """Check a nested dict against an argument spec's options: known keys and dict/list shapes.
+
+    Used for ``users[].identity_provider``, which Ansible does not check item by item.
+    """
+    if not isinstance(value, dict):
+        raise LmusInputError(f"{option}: expected a dictionary, got {value!r}")
+    for key, sub in value.items():
+        if key not in spec:
+            raise LmusInputError(f"{option}: unknown key {key!r} (known: {', '.join(sorted(spec))})")
+        if sub is None:
+            continue
+        if "options" in spec[key]:
+            check_keys(sub, spec[key]["options"], f"{option}.{key}")
+        elif spec[key].get("type") == "list" and not isinstance(sub, list):
+            raise LmusInputError(f"{option}.{key}: expected a list, got {sub!r}")
+        elif spec[key].get("choices") and sub not in spec[key]["choices"]:
+            raise LmusInputError(f"{option}.{key}: {sub!r} is not one of {', '.join(spec[key]['choices'])}")
+    for key, sub in spec.items():
+        if sub.get("required") and value.get(key) is None:
+            raise LmusInputError(f"{option}: missing required key {key!r}")
+
+
 def build_identity_provider(directory_id=None, identity_provider=None, option_prefix=""):
     """Return the API ``IdentityProvider`` union for the options, or None when neither is set.
 
@@ -74,6 +98,7 @@ def build_identity_provider(directory_id=None, identity_provider=None, option_pr
         return {"ActiveDirectoryIdentityProvider": {"DirectoryId": directory_id}}
     if identity_provider is None:
         return None
+    check_keys(identity_provider, IDENTITY_PROVIDER_SPEC["options"], f"{option_prefix}identity_provider")
     cleaned = scrub_none_parameters(identity_provider)
     provider = cleaned.get("active_directory_identity_provider") or {}
     if provider.get("directory_id") is not None:

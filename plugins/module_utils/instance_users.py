@@ -122,4 +122,3 @@ class InstanceUserKind(UserRecordKind):
             return disassociate_user(client, record)
         extra = target.extra
         return associate_user(client, target.username, extra["instance_id"], extra["identity_provider"], target.domain, extra.get("tags"))
-

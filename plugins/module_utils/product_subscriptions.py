@@ -117,4 +117,3 @@ class ProductSubscriptionKind(UserRecordKind):
             return stop_product_subscription(client, record)
         extra = target.extra
         return start_product_subscription(client, target.username, extra["product"], extra["identity_provider"], target.domain, extra.get("tags"))
-

@@ -24,7 +24,6 @@ class Target:
         self.group = None  # set by the kind once the target's location is known
 
 
-
 def build_user_target(index, item, state, label, arn_option, required, group_of, check_item=None):
     """Check one item and make its Target.
 

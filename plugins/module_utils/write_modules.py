@@ -9,7 +9,6 @@ from .batch import Report
 from .batch import build_targets
 from .batch import check_concurrency
 from .client import connect
-from .identity import IDENTITY_PROVIDER_SPEC
 from .identity import identity_argument_spec
 from .reconcile import Reconciler
 from .reconcile import to_result
@@ -19,7 +18,8 @@ from .validation import LmusInputError
 
 def write_argument_spec(**own):
     """The options every write module takes, plus ``own`` (each also an option of ``users`` items, except ``tags``)."""
-    item = dict(own, directory_id=dict(type="str"), identity_provider=IDENTITY_PROVIDER_SPEC, domain=dict(type="str"), username=dict(type="str"))
+    # An item's identity_provider is checked by build_identity_provider, which names the item in its messages.
+    item = dict(own, directory_id=dict(type="str"), identity_provider=dict(type="dict"), domain=dict(type="str"), username=dict(type="str"))
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         username=dict(type="str"),

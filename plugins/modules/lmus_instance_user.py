@@ -18,7 +18,7 @@ description:
   - Disassociating a user from an instance does B(not) stop their product subscription, and billing goes on
     until it is stopped too (see M(lmus.user_subscriptions.lmus_product_subscription)).
 author:
-  - lmus.user_subscriptions contributors
+  - lmus.user_subscriptions maintainers (@lmus)
 options:
   state:
     description:

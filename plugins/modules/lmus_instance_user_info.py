@@ -14,7 +14,7 @@ description:
     (all pages), instances read concurrently.
   - With no O(instance_ids), every instance from C(ListInstances) is read, each with its own identity provider.
 author:
-  - lmus.user_subscriptions contributors
+  - lmus.user_subscriptions maintainers (@lmus)
 options:
   instance_ids:
     description:

@@ -17,7 +17,7 @@ description:
   - Idempotent. The module reads the subscriptions (C(ListProductSubscriptions)) first and writes only when the
     state differs, so a second identical run reports RV(ignore:changed=false) and makes no write call.
 author:
-  - lmus.user_subscriptions contributors
+  - lmus.user_subscriptions maintainers (@lmus)
 options:
   state:
     description:

@@ -13,7 +13,7 @@ description:
   - Lists product subscriptions (C(ListProductSubscriptions)) of one identity provider, or of every
     identity provider that C(ListIdentityProviders) returns, each read once (all pages), concurrently.
 author:
-  - lmus.user_subscriptions contributors
+  - lmus.user_subscriptions maintainers (@lmus)
 options:
   product:
     description: Only this product, for example V(OFFICE_PROFESSIONAL). Omitted, every product is listed.

@@ -3,130 +3,21 @@
 # Copyright: Contributors to the lmus.user_subscriptions project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Run real ``ansible-playbook`` and ``ansible`` commands against the LMUS emulator.
-
-The emulator runs in the test process; Ansible runs as a child process and talks
-to it over HTTP through boto3, exactly as it would talk to AWS.
-"""
-
-import json
-import os
-import shutil
-import subprocess
-import sys
+"""Fixtures for the integration tests: an emulator and an Ansible runner pointed at it."""
 
 import pytest
-import yaml
 
-pytest_plugins = ["lmus_emulator.pytest_plugin"]
-
-# Dummy credentials: the emulator needs a signed request, never a real key.
-ACCESS_KEY = "AKIDLMUSINTEGRATION"
-SECRET_KEY = "lmus-integration-dummy-secret"
-DIRECTORY = "d-1234567890"
-OTHER_DIRECTORY = "d-abcdef0123"
-DOMAIN = "corp.example.com"
-MODULE = "lmus.user_subscriptions.lmus_instance_user"
+from harness import Ansible
 
 
-def instance_id(n):
-    return f"i-{n:017x}"
-
-
-def _bin(name):
-    here = os.path.join(os.path.dirname(sys.executable), name)
-    return here if os.path.exists(here) else shutil.which(name)
-
-
-class AnsibleRun:
-    """One finished ansible run: its exit code and the results by task."""
-
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
-        try:
-            self.report = json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError(f"ansible did not print JSON (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-
-    def results(self):
-        """Each task's result for localhost, in order."""
-        return [task["hosts"]["localhost"] for play in self.report["plays"] for task in play["tasks"] if "localhost" in task["hosts"]]
-
-    def task(self, name):
-        for play in self.report["plays"]:
-            for task in play["tasks"]:
-                if task["task"]["name"] == name:
-                    return task["hosts"]["localhost"]
-        raise KeyError(name)
-
-    @property
-    def last(self):
-        return self.results()[-1]
-
-
-class Ansible:
-    """Builds the environment of a user's run: credentials and region from the environment, endpoint from module_defaults."""
-
-    def __init__(self, emulator, workdir):
-        self.emulator = emulator
-        self.workdir = workdir
-        self.runs = 0
-
-    def env(self, **extra):
-        env = dict(os.environ)
-        env.update(
-            AWS_ACCESS_KEY_ID=ACCESS_KEY,
-            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
-            AWS_REGION="us-east-1",
-            ANSIBLE_STDOUT_CALLBACK="json",
-            ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-            ANSIBLE_LOCALHOST_WARNING="False",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="False",
-        )
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_URL", "AWS_ENDPOINT_URL"):
-            env.pop(name, None)
-        env.update(extra)
-        return env
-
-    def playbook(self, tasks, check=False, diff=False, extra_args=(), env=None, module_defaults=None):
-        """Run the tasks in one play on localhost; the emulator's URL comes through the lmus action group."""
-        defaults = {"group/lmus.user_subscriptions.lmus": {"endpoint_url": self.emulator.url}}
-        if module_defaults is not None:
-            defaults = module_defaults
-        play = [dict(name="integration", hosts="localhost", gather_facts=False, module_defaults=defaults, tasks=tasks)]
-        self.runs += 1
-        path = self.workdir / f"playbook{self.runs}.yml"
-        path.write_text(yaml.safe_dump(play, sort_keys=False))
-        cmd = [_bin("ansible-playbook"), str(path)] + (["--check"] if check else []) + (["--diff"] if diff else []) + list(extra_args)
-        return self._run(cmd, env)
-
-    def adhoc(self, args, module=MODULE, check=False, diff=False, env=None):
-        """``ansible localhost -m MODULE -a '<json>'``, with the endpoint in AWS_URL as an operator would set it."""
-        cmd = [_bin("ansible"), "localhost", "-m", module, "-a", json.dumps(args)] + (["--check"] if check else []) + (["--diff"] if diff else [])
-        return self._run(cmd, dict(env or {}, AWS_URL=self.emulator.url))
-
-    def _run(self, cmd, env):
-        proc = subprocess.run(cmd, cwd=self.workdir, env=self.env(**(env or {})), capture_output=True, text=True, timeout=600, check=False)
-        return AnsibleRun(proc)
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("lmus_emulator.pytest_plugin"):
+        config.pluginmanager.import_plugin("lmus_emulator.pytest_plugin")
 
 
 @pytest.fixture
 def ansible(lmus_emulator, tmp_path):
     return Ansible(lmus_emulator, tmp_path)
-
-
-def base_seed(instances=2, associations=(), directory=DIRECTORY):
-    """A small world: ``instances`` instances under one directory, the given associations."""
-    return dict(
-        identity_providers=[dict(directory_id=directory, product="OFFICE_PROFESSIONAL")],
-        instances=[dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL"]) for n in range(1, instances + 1)],
-        associations=[dict(a) for a in associations],
-        product_subscriptions=[],
-    )
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from collections import Counter
 
 import pytest
 
-from conftest import DIRECTORY
-from conftest import DOMAIN
-from conftest import MODULE
-from conftest import base_seed
-from conftest import instance_id
+from harness import DIRECTORY
+from harness import DOMAIN
+from harness import MODULE
+from harness import base_seed
+from harness import instance_id
 
 INSTANCES = 22
 PAGE_SIZE = 4

@@ -7,10 +7,10 @@
 
 import pytest
 
-from conftest import DIRECTORY
-from conftest import DOMAIN
-from conftest import OTHER_DIRECTORY
-from conftest import instance_id
+from harness import DIRECTORY
+from harness import DOMAIN
+from harness import OTHER_DIRECTORY
+from harness import instance_id
 
 INFO = "lmus.user_subscriptions.lmus_instance_user_info"
 SUBS_INFO = "lmus.user_subscriptions.lmus_product_subscription_info"

@@ -7,11 +7,11 @@
 
 import pytest
 
-from conftest import DIRECTORY
-from conftest import DOMAIN
-from conftest import MODULE
-from conftest import base_seed
-from conftest import instance_id
+from harness import DIRECTORY
+from harness import DOMAIN
+from harness import MODULE
+from harness import base_seed
+from harness import instance_id
 
 I1 = instance_id(1)
 I2 = instance_id(2)

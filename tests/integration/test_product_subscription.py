@@ -7,9 +7,9 @@
 
 import pytest
 
-from conftest import DIRECTORY
-from conftest import DOMAIN
-from conftest import base_seed
+from harness import DIRECTORY
+from harness import DOMAIN
+from harness import base_seed
 
 MODULE = "lmus.user_subscriptions.lmus_product_subscription"
 

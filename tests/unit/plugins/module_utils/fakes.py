@@ -100,4 +100,3 @@ def association(username, instance_id, status="ASSOCIATED", domain="corp.example
         Status=status,
         InstanceUserArn=f"arn:aws:license-manager-user-subscriptions:us-east-1:123456789012:instance-user/{n:032x}",
     )
-
