@@ -215,8 +215,7 @@ test: venv tree sanity lint doc build
 
 # ---------------------------------------------------------------- demo
 demo: tree
-	@echo "demo not yet available" >&2
-	@exit 1
+	@$(VPY) tools/demo.py
 
 # ---------------------------------------------------------------- clean
 clean:

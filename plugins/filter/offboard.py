@@ -9,6 +9,8 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.associatio
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.subscriptions import ABSENT_STATUSES as SUBSCRIPTION_ABSENT
 
 OUTCOMES = ("disassociated", "unsubscribed", "already_absent", "not_found", "failed")
+# Lines per section of the summary; the report itself has every record.
+MAX_LINES = 10
 
 
 def _directory(record):
@@ -107,10 +109,15 @@ def offboard_summary(report):
             if record.get("instance_id"):
                 tally = per_instance.setdefault(record["instance_id"], {})
                 tally[outcome] = tally.get(outcome, 0) + 1
-    for instance_id in sorted(per_instance):
+    busiest = sorted(per_instance, key=lambda i: (-sum(per_instance[i].values()), i))
+    for instance_id in busiest[:MAX_LINES]:
         lines.append(f"  {instance_id}: " + ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(per_instance[instance_id].items())))
-    for record in report["failed"]:
+    if len(busiest) > MAX_LINES:
+        lines.append(f"  ... and {len(busiest) - MAX_LINES} more instance(s); the report has every record")
+    for record in report["failed"][:MAX_LINES]:
         lines.append(f"  FAILED {record.get('username') or ', '.join(record.get('usernames', []))}: {record.get('msg')}")
+    if len(report["failed"]) > MAX_LINES:
+        lines.append(f"  ... and {len(report['failed']) - MAX_LINES} more failure(s)")
     return lines
 
 

@@ -54,7 +54,7 @@ class AnsibleRun:
     def task(self, name):
         for play in self.report["plays"]:
             for task in play["tasks"]:
-                if task["task"]["name"] == name:
+                if task["task"]["name"] == name or task["task"]["name"].endswith(f" : {name}"):
                     return task["hosts"]["localhost"]
         raise KeyError(name)
 
@@ -99,14 +99,14 @@ class Ansible:
         path = self.workdir / f"playbook{self.runs}.yml"
         path.write_text(yaml.safe_dump(play, sort_keys=False))
         cmd = [_bin("ansible-playbook"), str(path)] + (["--check"] if check else []) + (["--diff"] if diff else []) + list(extra_args)
-        return self._run(cmd, env)
+        return self.run_command(cmd, env)
 
     def adhoc(self, args, module=MODULE, check=False, diff=False, env=None):
         """``ansible localhost -m MODULE -a '<json>'``, with the endpoint in AWS_URL as an operator would set it."""
         cmd = [_bin("ansible"), "localhost", "-m", module, "-a", json.dumps(args)] + (["--check"] if check else []) + (["--diff"] if diff else [])
-        return self._run(cmd, dict(env or {}, AWS_URL=self.emulator.url))
+        return self.run_command(cmd, dict(env or {}, AWS_URL=self.emulator.url))
 
-    def _run(self, cmd, env):
+    def run_command(self, cmd, env=None):
         proc = subprocess.run(cmd, cwd=self.workdir, env=self.env(**(env or {})), capture_output=True, text=True, timeout=600, check=False)
         return AnsibleRun(proc)
 
@@ -119,3 +119,12 @@ def base_seed(instances=2, associations=(), directory=DIRECTORY):
         associations=[dict(a) for a in associations],
         product_subscriptions=[],
     )
+
+
+def run_offboard(ansible, extra_vars, check=False, env=None):
+    """``ansible-playbook lmus.user_subscriptions.offboard -e @departing.yml``, as an operator runs it."""
+    ansible.runs += 1
+    path = ansible.workdir / f"departing{ansible.runs}.yml"
+    path.write_text(yaml.safe_dump(dict(extra_vars, offboard_endpoint_url=ansible.emulator.url), allow_unicode=True))
+    cmd = [_bin("ansible-playbook"), "lmus.user_subscriptions.offboard", "-e", f"@{path}"] + (["--check"] if check else [])
+    return ansible.run_command(cmd, env)

@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The offboard playbook and role, run as an operator runs them, against the emulator."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from harness import DIRECTORY
+from harness import DOMAIN
+from harness import OTHER_DIRECTORY
+from harness import instance_id
+from harness import run_offboard
+
+DEPARTING = ["alice", "bob", "nobody"]
+STAYING = ["carol", "dave"]
+DENIED = instance_id(4)
+
+
+def seed():
+    """Four instances over two directories; alice everywhere, bob on two, carol and dave stay."""
+    data = dict(identity_providers=[], instances=[], associations=[], product_subscriptions=[])
+    for n in range(1, 5):
+        directory = DIRECTORY if n <= 3 else OTHER_DIRECTORY
+        data["instances"].append(dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL"]))
+        data["associations"].append(dict(instance_id=instance_id(n), username="alice", domain=DOMAIN))
+        data["associations"].append(dict(instance_id=instance_id(n), username="carol", domain=DOMAIN))
+    data["associations"].append(dict(instance_id=instance_id(1), username="bob", domain=DOMAIN))
+    data["associations"].append(dict(instance_id=instance_id(2), username="bob", domain=DOMAIN, status="DISASSOCIATED"))
+    data["associations"].append(dict(instance_id=instance_id(3), username="dave", domain=DOMAIN))
+    for directory in (DIRECTORY, OTHER_DIRECTORY):
+        for username in ("alice", "carol"):
+            data["product_subscriptions"].append(dict(username=username, product="OFFICE_PROFESSIONAL", directory_id=directory, domain=DOMAIN))
+    data["product_subscriptions"].append(dict(username="bob", product="VISUAL_STUDIO_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN))
+    data["product_subscriptions"].append(dict(username="bob", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN, status="INACTIVE"))
+    return data
+
+
+@pytest.fixture
+def org(lmus_emulator_factory):
+    return lmus_emulator_factory(seed=seed(), page_size=3)
+
+
+def live(emulator, usernames):
+    """The associations and subscriptions of these users that still cost money."""
+    state = emulator.state_dump()
+    assoc = [(a["username"], a["instance_id"]) for a in state["associations"] if a["username"] in usernames and a["status"] not in ("DISASSOCIATED",)]
+    subs = [(s["username"], s["product"], s["directory_id"]) for s in state["product_subscriptions"] if s["username"] in usernames and s["status"] == "ACTIVE"]
+    return sorted(assoc), sorted(subs)
+
+
+def report_of(run):
+    return run.task("Build the report")["ansible_facts"]["offboard_report"]
+
+
+def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
+    ansible = ansible_factory(org)
+    before_staying = live(org, STAYING)
+    path = tmp_path / "report.json"
+    departing = dict(offboard_usernames=DEPARTING, offboard_report_path=str(path))
+
+    dry = run_offboard(ansible, departing, check=True)
+    assert dry.rc == 0, dry.stdout[-3000:]
+    assert org.calls(write=True) == []
+    dry_report = report_of(dry)
+    assert dry_report["dry_run"] is True
+    assert dry_report["counts"] == dict(disassociated=5, unsubscribed=3, already_absent=2, not_found=1, failed=0)
+    assert json.loads(path.read_text())["dry_run"] is True
+
+    org.clear_log()
+    real = run_offboard(ansible, departing, env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})
+    assert real.rc == 0, real.stdout[-3000:]
+    report = report_of(real)
+    assert report["dry_run"] is False
+    assert report["counts"] == dry_report["counts"]
+    assert sorted((r["username"], r["instance_id"]) for r in report["disassociated"]) == sorted(
+        [("alice", instance_id(n)) for n in range(1, 5)] + [("bob", instance_id(1))])
+    assert sorted((r["username"], r["product"]) for r in report["unsubscribed"]) == sorted(
+        [("alice", "OFFICE_PROFESSIONAL"), ("alice", "OFFICE_PROFESSIONAL"), ("bob", "VISUAL_STUDIO_PROFESSIONAL")])
+    assert report["not_found"] == [{"username": "nobody"}]
+    assert live(org, DEPARTING) == ([], [])
+    assert live(org, STAYING) == before_staying
+    writes = org.calls(write=True)
+    assert len(writes) == 8 and all(w["error"] is None for w in writes)
+    assert {w["operation"] for w in writes} == {"DisassociateUser", "StopProductSubscription"}
+    on_disk = json.loads(path.read_text())
+    assert on_disk["counts"] == report["counts"] and on_disk["dry_run"] is False
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    summary = real.task("Show the summary")["msg"]
+    assert summary[0].startswith("Offboarding of 3 user(s): 5 association(s) removed, 3 subscription(s) stopped")
+    assert f"  {instance_id(1)}: 2 disassociated" in summary
+    assert real.report.get("global_custom_stats", {}).get("offboard_report", {}).get("counts") == report["counts"]
+
+    org.clear_log()
+    rerun = run_offboard(ansible, departing)
+    assert rerun.rc == 0
+    assert org.calls(write=True) == []
+    assert all(not r.get("changed") for r in rerun.results() if r.get("action", "").startswith("lmus.user_subscriptions.lmus_"))
+    again = report_of(rerun)
+    assert again["counts"]["disassociated"] == 0 and again["counts"]["unsubscribed"] == 0
+    assert again["counts"]["already_absent"] == 10  # the 8 removed plus the 2 that were already gone
+
+
+def test_access_denied_instance_lands_in_failed_and_the_rest_is_done(org, ansible_factory, tmp_path):
+    org.set_faults({"access_denied_instances": [DENIED]})
+    path = tmp_path / "report.json"
+    run = run_offboard(ansible_factory(org), dict(offboard_usernames=DEPARTING, offboard_report_path=str(path)))
+    assert run.rc != 0
+    assert "Offboarding had 1 failure(s)" in run.last["msg"]
+    report = json.loads(path.read_text())
+    assert report["counts"]["failed"] == 1
+    [failure] = report["failed"]
+    assert failure["instance_id"] == DENIED and failure["code"] == "AccessDeniedException"
+    assert failure["usernames"] == DEPARTING
+    assert live(org, DEPARTING)[0] == [("alice", DENIED)]
+    assert live(org, DEPARTING)[1] == []
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_fail_on_error_false_reports_without_failing(org, ansible_factory):
+    org.set_faults({"access_denied_instances": [DENIED]})
+    run = run_offboard(ansible_factory(org), dict(offboard_usernames=DEPARTING, offboard_fail_on_error=False))
+    assert run.rc == 0
+    assert report_of(run)["counts"]["failed"] == 1
+
+
+def test_server_errors_beyond_retries_land_in_failed(org, ansible_factory):
+    # Every call naming instance 2 answers 500: the module retries, then gives up on that instance only.
+    org.set_faults({"fail_next": [{"error": "InternalServerException", "count": 1000, "match": {"InstanceId": instance_id(2)}}]})
+    run = run_offboard(ansible_factory(org), dict(offboard_usernames=["alice"], offboard_fail_on_error=False, offboard_stop_product_subscriptions=False))
+    assert run.rc == 0
+    report = report_of(run)
+    assert [f["instance_id"] for f in report["failed"]] == [instance_id(2)]
+    assert report["failed"][0]["code"] == "InternalServerException"
+    assert sorted(r["instance_id"] for r in report["disassociated"]) == [instance_id(n) for n in (1, 3, 4)]
+    assert len(org.calls(operation="ListUserAssociations", error="InternalServerException")) > 3
+
+
+def test_user_with_nothing_anywhere_is_not_found(org, ansible_factory):
+    run = run_offboard(ansible_factory(org), dict(offboard_usernames=["nobody", "nobody-else"]))
+    assert run.rc == 0
+    report = report_of(run)
+    assert report["not_found"] == [{"username": "nobody"}, {"username": "nobody-else"}]
+    assert org.calls(write=True) == []
+
+
+def test_limits_instances_directory_and_products(org, ansible_factory):
+    run = run_offboard(ansible_factory(org), dict(
+        offboard_usernames=["alice", "bob"], offboard_directory_id=DIRECTORY, offboard_instance_ids=[instance_id(1), instance_id(2)],
+        offboard_products=["VISUAL_STUDIO_PROFESSIONAL"]))
+    assert run.rc == 0, run.stdout[-3000:]
+    assert live(org, ["alice"]) == (
+        [("alice", instance_id(3)), ("alice", instance_id(4))],
+        sorted([("alice", "OFFICE_PROFESSIONAL", DIRECTORY), ("alice", "OFFICE_PROFESSIONAL", OTHER_DIRECTORY)]))
+    assert live(org, ["bob"]) == ([], [])
+
+
+def test_survey_text_is_split_on_lines_and_commas(org, ansible_factory):
+    run = run_offboard(ansible_factory(org), dict(offboard_usernames="alice\nbob, nobody\n\n"), check=True)
+    assert run.rc == 0
+    assert report_of(run)["usernames"] == DEPARTING
+
+
+def test_missing_usernames_fails_through_argument_specs(org, ansible_factory):
+    run = run_offboard(ansible_factory(org), dict(offboard_report_path=""))
+    assert run.rc != 0
+    assert "offboard_usernames" in json.dumps(run.last)
+    assert org.log == []
+
+
+def test_wrong_type_fails_through_argument_specs(org, ansible_factory):
+    run = run_offboard(ansible_factory(org), dict(offboard_usernames=["alice"], offboard_concurrency="many"))
+    assert run.rc != 0 and "offboard_concurrency" in json.dumps(run.last)
+    assert org.log == []
