@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Property: for any current state and desired set, one run reaches it and a second run has nothing to do."""
+
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.associations import ABSENT_STATUSES
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.associations import PRESENT_STATUSES
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.batch import build_targets
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import ITEM_KEYS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import InstanceUserKind
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import build_target
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.targets import same_request
+from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeClient
+from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import association
+
+USERS = ["alice", "bob", "carol", "o'brien", "zoë doe", "{{ x }}"]
+INSTANCES = ["i-0123456789abcdef0", "i-0123456789abcdef1", "i-01234567"]
+DOMAINS = ["corp.example.com", "CORP.example.com", "lab.example.com"]
+STATUSES = ["ASSOCIATED", "ASSOCIATING", "DISASSOCIATING", "DISASSOCIATED", "SOMETHING_NEW"]
+
+records = st.lists(
+    st.tuples(st.sampled_from(USERS), st.sampled_from(INSTANCES), st.sampled_from(DOMAINS), st.sampled_from(STATUSES)),
+    max_size=20,
+)
+items = st.lists(
+    st.fixed_dictionaries({"username": st.sampled_from(USERS), "instance_id": st.sampled_from(INSTANCES)},
+                          optional={"domain": st.sampled_from(DOMAINS)}),
+    min_size=1,
+    max_size=12,
+)
+
+
+def world(current):
+    return FakeClient([association(u, i, status=s, domain=d, n=n) for n, (u, i, d, s) in enumerate(current)], page_size=3)
+
+
+def run(client, state, wanted, concurrency):
+    params = dict((key, None) for key in ITEM_KEYS)
+    params.update(users=wanted, directory_id="d-1234567890")
+    targets, _repeats = build_targets(params, state, build_target, ITEM_KEYS, same_request)
+    return Reconciler(InstanceUserKind(), client, state, concurrency=concurrency).run(targets)
+
+
+def matching(client, item):
+    return [r for r in client.records
+            if r["Username"] == item["username"] and r["InstanceId"] == item["instance_id"]
+            and ("domain" not in item or (r.get("Domain") or "").lower() == item["domain"].lower())]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(current=records, wanted=items, state=st.sampled_from(["present", "absent"]), concurrency=st.sampled_from([1, 4]))
+def test_one_run_reaches_the_desired_state_and_a_second_has_nothing_to_do(current, wanted, state, concurrency):
+    client = world(current)
+    outcomes = run(client, state, wanted, concurrency)
+    assert not any(o.failed for o in outcomes)
+    for item in wanted:
+        found = matching(client, item)
+        if state == "absent":
+            assert all(r["Status"] in ABSENT_STATUSES for r in found)
+        else:
+            assert any(r["Status"] in PRESENT_STATUSES for r in found)
+    writes = len(client.writes())
+    again = run(client, state, wanted, concurrency)
+    assert len(client.writes()) == writes
+    assert not any(o.changed or o.failed for o in again)
+
+
+@settings(max_examples=100, deadline=None)
+@given(current=records, wanted=items, state=st.sampled_from(["present", "absent"]))
+def test_check_mode_predicts_the_change_without_writing(current, wanted, state):
+    client = world(current)
+    params = dict((key, None) for key in ITEM_KEYS)
+    params.update(users=wanted, directory_id="d-1234567890")
+    targets, _repeats = build_targets(params, state, build_target, ITEM_KEYS, same_request)
+    predicted = Reconciler(InstanceUserKind(), client, state, check_mode=True).run(targets)
+    assert client.writes() == []
+    real = run(client, state, wanted, 1)
+    predicted_by_index = {o.target.index: o for o in predicted}
+    assert all(predicted_by_index[o.target.index].changed for o in real if o.changed)
+    assert any(o.changed for o in predicted) == bool(client.writes())
+
+
+@settings(max_examples=100, deadline=None)
+@given(current=records, wanted=items)
+def test_no_record_is_written_twice_in_one_run(current, wanted):
+    client = world(current)
+    run(client, "absent", wanted, 4)
+    arns = [c[1].get("InstanceUserArn") for c in client.writes()]
+    assert len(arns) == len(set(arns))
