@@ -42,10 +42,17 @@ class AnsibleRun:
         self.rc = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
-        try:
-            self.report = json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError(f"ansible did not print JSON (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        self._report = None
+
+    @property
+    def report(self):
+        """The json callback's output (runs made with another callback have none)."""
+        if self._report is None:
+            try:
+                self._report = json.loads(self.stdout)
+            except ValueError:
+                raise AssertionError(f"ansible did not print JSON (rc={self.rc}):\n{self.stdout}\n{self.stderr}")
+        return self._report
 
     def results(self):
         """Each task's result for localhost, in order."""
