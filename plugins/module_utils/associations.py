@@ -12,6 +12,8 @@ from .client import LmusErrorHandler
 from .client import equals_filters
 from .client import paginate
 from .client import paginate_for_user
+from .client import record_identity
+from .client import write_call
 from .identity import directory_of
 
 ASSOCIATING = "ASSOCIATING"
@@ -48,14 +50,8 @@ def list_user_associations(client, instance_id, identity_provider, username=None
 
 def associate_user(client, username, instance_id, identity_provider, domain=None, tags=None):
     """AssociateUser; returns the new InstanceUserSummary."""
-    what = f"associate user {username!r} with instance {instance_id}"
-    params = dict(Username=username, InstanceId=instance_id, IdentityProvider=identity_provider)
-    if domain is not None:
-        params["Domain"] = domain
-    if tags:
-        params["Tags"] = tags
-    response = LmusErrorHandler.common_error_handler(what)(client.associate_user)(aws_retry=True, **params)
-    return response["InstanceUserSummary"]
+    return write_call(client, "associate_user", f"associate user {username!r} with instance {instance_id}", "InstanceUserSummary",
+                      Username=username, InstanceId=instance_id, IdentityProvider=identity_provider, Domain=domain, Tags=tags)
 
 
 def disassociate_user(client, record):
@@ -65,13 +61,5 @@ def disassociate_user(client, record):
     the association (ResourceNotFoundException: it is already absent).
     """
     what = f"disassociate user {record['Username']!r} from instance {record['InstanceId']}"
-    if record.get("InstanceUserArn"):
-        params = dict(InstanceUserArn=record["InstanceUserArn"])
-    else:
-        params = dict(Username=record["Username"], InstanceId=record["InstanceId"], IdentityProvider=record["IdentityProvider"])
-        if record.get("Domain"):
-            params["Domain"] = record["Domain"]
-    response = LmusErrorHandler.deletion_error_handler(what)(client.disassociate_user)(aws_retry=True, **params)
-    if response is False:
-        return None
-    return response["InstanceUserSummary"]
+    params = record_identity(record, "InstanceUserArn", "Username", "InstanceId", "IdentityProvider")
+    return write_call(client, "disassociate_user", what, "InstanceUserSummary", missing_ok=True, **params)

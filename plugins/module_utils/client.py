@@ -109,6 +109,25 @@ def paginate_for_user(client, method, result_key, username=None, **params):
         return paginate(client, method, result_key, **params)
 
 
+def write_call(client, method, what, result_key, missing_ok=False, **params):
+    """One write call, retried, with unset (None or empty) members left out.
+
+    Returns the response's ``result_key``; with ``missing_ok``, None when the
+    service answers ResourceNotFoundException (the thing is already gone).
+    """
+    params = {name: value for name, value in params.items() if value not in (None, {}, "")}
+    handler = LmusErrorHandler.deletion_error_handler(what) if missing_ok else LmusErrorHandler.common_error_handler(what)
+    response = handler(getattr(client, method))(aws_retry=True, **params)
+    return None if response is False else response[result_key]
+
+
+def record_identity(record, arn_field, *names):
+    """Members that name a listed record in a delete call: its ARN, else its names (and domain)."""
+    if record.get(arn_field):
+        return {arn_field: record[arn_field]}
+    return dict({name: record[name] for name in names}, Domain=record.get("Domain"))
+
+
 def equals_filters(**attributes):
     """The API's Filters list for attribute == value, skipping unset values."""
     return [dict(Attribute=name, Operation="Equals", Value=value) for name, value in attributes.items() if value is not None]

@@ -16,6 +16,7 @@ from .associations import list_user_associations
 from .concurrency import Failure
 from .concurrency import run_bounded
 from .identity import identity_key
+from .reconcile import ReadGroup
 from .reconcile import UserRecordKind
 from .reconcile import find_by_arn
 from .targets import build_user_target
@@ -31,22 +32,13 @@ RESULT_FIELDS = dict(
 )
 
 
-class InstanceGroup:
-    """The records one ListUserAssociations call reads: an instance under one identity provider."""
+class InstanceGroup(ReadGroup):
+    """The records one ListUserAssociations read covers: an instance under one identity provider."""
 
     def __init__(self, instance_id, identity_provider):
         self.instance_id = instance_id
         self.identity_provider = identity_provider
-        self._key = (instance_id, identity_key(identity_provider))
-
-    def __eq__(self, other):
-        return isinstance(other, InstanceGroup) and self._key == other._key
-
-    def __hash__(self):
-        return hash(self._key)
-
-    def __repr__(self):
-        return f"InstanceGroup{self._key!r}"
+        self.key = (instance_id, identity_key(identity_provider))
 
 
 def _check_item(item, prefix):

@@ -8,6 +8,7 @@
 from .concurrency import Failure
 from .concurrency import run_bounded
 from .identity import identity_key
+from .reconcile import ReadGroup
 from .reconcile import UserRecordKind
 from .reconcile import find_by_arn
 from .subscriptions import ABSENT_STATUSES
@@ -30,23 +31,14 @@ RESULT_FIELDS = dict(
 )
 
 
-class SubscriptionGroup:
+class SubscriptionGroup(ReadGroup):
     """The records one ListProductSubscriptions read covers: an identity provider and a product (None: every product)."""
 
     def __init__(self, identity_provider, product=None):
         self.identity_provider = identity_provider
         self.product = product
         self.provider_key = identity_key(identity_provider)
-        self._key = (self.provider_key, product)
-
-    def __eq__(self, other):
-        return isinstance(other, SubscriptionGroup) and self._key == other._key
-
-    def __hash__(self):
-        return hash(self._key)
-
-    def __repr__(self):
-        return f"SubscriptionGroup{self._key!r}"
+        self.key = (self.provider_key, product)
 
 
 def _group_of(target):

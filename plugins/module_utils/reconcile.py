@@ -161,6 +161,21 @@ class Reconciler:
         return True
 
 
+class ReadGroup:
+    """What one paginated list call reads; equal groups share one read. Subclasses set ``key``."""
+
+    key = ()
+
+    def __eq__(self, other):
+        return type(other) is type(self) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __repr__(self):
+        return f"{type(self).__name__}{self.key!r}"
+
+
 def find_by_arn(target, groups, cache, arn_field, eligible):
     """The (group, record) among the read ``groups`` whose record has the target's ARN, or None."""
     for group in groups:

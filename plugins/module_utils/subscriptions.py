@@ -11,6 +11,8 @@ Each call raises LmusError with a message naming the user and the product.
 from .client import LmusErrorHandler
 from .client import paginate
 from .client import paginate_for_user
+from .client import record_identity
+from .client import write_call
 from .identity import directory_of
 
 ACTIVE = "ACTIVE"
@@ -45,26 +47,12 @@ def list_product_subscriptions(client, identity_provider, product=None, username
 
 def start_product_subscription(client, username, product, identity_provider, domain=None, tags=None):
     """StartProductSubscription; returns the ProductUserSummary."""
-    what = f"start {product} subscription of user {username!r}"
-    params = dict(Username=username, Product=product, IdentityProvider=identity_provider)
-    if domain is not None:
-        params["Domain"] = domain
-    if tags:
-        params["Tags"] = tags
-    response = LmusErrorHandler.common_error_handler(what)(client.start_product_subscription)(aws_retry=True, **params)
-    return response["ProductUserSummary"]
+    return write_call(client, "start_product_subscription", f"start {product} subscription of user {username!r}", "ProductUserSummary",
+                      Username=username, Product=product, IdentityProvider=identity_provider, Domain=domain, Tags=tags)
 
 
 def stop_product_subscription(client, record):
     """StopProductSubscription for one listed record; None when the service no longer knows it."""
     what = f"stop {record['Product']} subscription of user {record['Username']!r}"
-    if record.get("ProductUserArn"):
-        params = dict(ProductUserArn=record["ProductUserArn"])
-    else:
-        params = dict(Username=record["Username"], Product=record["Product"], IdentityProvider=record["IdentityProvider"])
-        if record.get("Domain"):
-            params["Domain"] = record["Domain"]
-    response = LmusErrorHandler.deletion_error_handler(what)(client.stop_product_subscription)(aws_retry=True, **params)
-    if response is False:
-        return None
-    return response["ProductUserSummary"]
+    params = record_identity(record, "ProductUserArn", "Username", "Product", "IdentityProvider")
+    return write_call(client, "stop_product_subscription", what, "ProductUserSummary", missing_ok=True, **params)
