@@ -1,6 +1,6 @@
 # Single entry point for building and testing lmus.user_subscriptions.
 #
-#   make test    everything CI runs (venv, tree, sanity, lint, doc, build, pytest)
+#   make test    everything CI runs (venv, tree, sanity, lint, doc, docs-check, build, pytest)
 #   make demo    runs the main job against the emulator with sample data
 #   make help    lists every target
 #
@@ -61,10 +61,11 @@ endif
 # pip prints "Location 'file:///opt/...' is ignored" for this machine's local mirrors: drop those lines.
 QUIET_PIP := { grep --line-buffered -v -E "^(WARNING|DEPRECATION): .*Location '?file:.*is ignored|Looking in links|Looking in indexes" || true; }
 
-.PHONY: help venv tree sanity lint doc build units emulator-tests integration pytest test demo clean distclean
+.PHONY: help venv tree sanity lint doc build units emulator-tests integration pytest test demo clean distclean \
+        docs docs-check changelog changelog-lint ee
 
 help:
-	@echo "make test            everything CI runs: venv tree sanity lint doc build + all pytest suites"
+	@echo "make test            everything CI runs: venv tree sanity lint doc docs-check build + all pytest suites"
 	@echo "make demo            run the main job against the emulator with sample data"
 	@echo "make venv            .venv with requirements-dev.txt"
 	@echo "make tree            .build/collections (amazon.aws copy + symlink to this repo)"
@@ -72,6 +73,11 @@ help:
 	@echo "make lint            ansible-lint (production profile)"
 	@echo "make doc             ansible-doc for every module in plugins/modules"
 	@echo "make build           ansible-galaxy collection build into .build/dist"
+	@echo "make docs            regenerate docs/reference/ from the modules' and roles' own documentation"
+	@echo "make docs-check      fail when docs/reference/ is not current (part of make test)"
+	@echo "make changelog-lint  antsibull-changelog lint (fragments and changelogs/changelog.yaml)"
+	@echo "make changelog       regenerate CHANGELOG.rst from changelogs/changelog.yaml"
+	@echo "make ee              ansible-builder create: an execution environment build context in .build/ee"
 	@echo "make units | emulator-tests | integration    one pytest suite"
 	@echo "make clean           remove .build and caches (keeps .venv); make distclean also removes .venv"
 
@@ -164,20 +170,67 @@ lint: tree
 
 # ---------------------------------------------------------------- doc
 doc: tree
-	@echo "==> doc: ansible-doc for every module"
+	@echo "==> doc: ansible-doc for every module and filter"
 	@mkdir -p $(BUILD)/doc
 	@shopt -s nullglob; failed=0; n=0; \
-	 for f in plugins/modules/*.py; do \
-	   m=$$(basename $$f .py); [ "$$m" = __init__ ] && continue; n=$$((n+1)); \
-	   if ansible-doc -t module lmus.user_subscriptions.$$m >$(BUILD)/doc/$$m.txt 2>$(BUILD)/doc/$$m.err \
+	 for f in plugins/modules/*.py plugins/filter/*.yml; do \
+	   case $$f in plugins/filter/*) t=filter; m=$$(basename $$f .yml);; *) t=module; m=$$(basename $$f .py);; esac; \
+	   [ "$$m" = __init__ ] && continue; n=$$((n+1)); \
+	   if ansible-doc -t $$t lmus.user_subscriptions.$$m >$(BUILD)/doc/$$m.txt 2>$(BUILD)/doc/$$m.err \
 	      && [ -s $(BUILD)/doc/$$m.txt ] && ! grep -q -E '\[(WARNING|DEPRECATION WARNING|ERROR)\]|WARNING:|ERROR!' $(BUILD)/doc/$$m.err; then \
-	     echo "ok     lmus.user_subscriptions.$$m"; \
+	     echo "ok     $$t lmus.user_subscriptions.$$m"; \
 	   else \
-	     echo "FAILED lmus.user_subscriptions.$$m"; cat $(BUILD)/doc/$$m.err; failed=1; \
+	     echo "FAILED $$t lmus.user_subscriptions.$$m"; cat $(BUILD)/doc/$$m.err; failed=1; \
 	   fi; \
 	 done; \
 	 [ $$n -gt 0 ] || echo "(no modules in plugins/modules yet)"; \
 	 exit $$failed
+
+# ---------------------------------------------------------------- docs
+# docs/reference/ is generated from ansible-doc (modules) and meta/argument_specs.yml (roles).
+docs: tree
+	@echo "==> docs: docs/reference from ansible-doc"
+	@$(VPY) docs/tools/render_reference.py
+
+docs-check: tree
+	@echo "==> docs-check: is docs/reference current?"
+	@$(VPY) docs/tools/render_reference.py --check
+
+# ---------------------------------------------------------------- changelog
+changelog-lint: venv
+	@echo "==> changelog-lint: antsibull-changelog lint"
+	@antsibull-changelog lint
+
+# Rewrites CHANGELOG.rst from changelogs/changelog.yaml; a release (which consumes the fragments)
+# is `antsibull-changelog release` with galaxy.yml's version, see docs/releasing.md.
+changelog: changelog-lint
+	@echo "==> changelog: CHANGELOG.rst"
+	@antsibull-changelog generate
+
+# ---------------------------------------------------------------- execution environment
+# ansible-builder is not a dependency of the collection: it gets its own venv in .build.
+# `ee` writes a build context (Containerfile and files) into .build/ee/context; building the
+# image needs podman or docker: `ansible-builder build` with the same arguments, or
+# `podman build -f .build/ee/context/Containerfile .build/ee/context`.
+EE := $(BUILD)/ee
+EE_VENV := $(EE)/venv
+ANSIBLE_BUILDER_VERSION := 3.2.0
+
+$(EE_VENV)/bin/ansible-builder:
+	@echo "==> ee: ansible-builder $(ANSIBLE_BUILDER_VERSION) in $(EE_VENV)"
+	@$(PYTHON) -m venv $(EE_VENV)
+	@$(EE_VENV)/bin/python -m pip install -q ansible-builder==$(ANSIBLE_BUILDER_VERSION) 2>&1 | $(QUIET_PIP)
+
+# The definition names its files relative to itself, as they sit in the collection root
+# (requirements.txt, bindep.txt; see the comment in meta/execution-environment.yml),
+# so it is staged beside them with the collection tarball.
+ee: build $(EE_VENV)/bin/ansible-builder
+	@echo "==> ee: ansible-builder create"
+	@rm -rf $(EE)/src $(EE)/context && mkdir -p $(EE)/src
+	@cp meta/execution-environment.yml requirements.txt bindep.txt $(EE)/src/
+	@cp $(DIST)/lmus-user_subscriptions-*.tar.gz $(EE)/src/lmus-user_subscriptions.tar.gz
+	@$(EE_VENV)/bin/ansible-builder create -f $(EE)/src/execution-environment.yml -c $(EE)/context --output-filename Containerfile -v 1
+	@echo "    build it with: podman build -t lmus-ee -f $(EE)/context/Containerfile $(EE)/context"
 
 # ---------------------------------------------------------------- build
 build: venv
@@ -210,7 +263,7 @@ pytest: tree
 	 if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests in $(TEST_DIRS)" >&2; fi; \
 	 exit $$rc
 
-test: venv tree sanity lint doc build
+test: venv tree sanity lint doc docs-check build
 	@$(MAKE) pytest
 
 # ---------------------------------------------------------------- demo

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 
 # Copyright: Contributors to the lmus.user_subscriptions project
@@ -41,7 +40,7 @@ def start_emulator(seed_path):
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests", "emulator"))
     cmd = [sys.executable, "-m", "lmus_emulator", "--seed", seed_path, "--transition-delay", "0.5", "--url-file", url_file]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for _ in range(100):
+    for _attempt in range(100):
         if os.path.exists(url_file):
             with open(url_file, encoding="utf-8") as f:
                 return proc, f.read().strip()

@@ -73,6 +73,7 @@ class Reconciler:
         self.wait = wait
         self.wait_timeout = wait_timeout
         self.cache = {}
+        self._index = {}
 
     def run(self, targets):
         outcomes = [Outcome(target) for target in targets]
@@ -93,7 +94,7 @@ class Reconciler:
         if isinstance(records, Failure):
             outcome.fail(records.exception, who=self.kind.who(target))
             return []
-        matches = [r for r in records or [] if self.kind.matches(target, r)]
+        matches = [r for r in self._candidates(target, records) if self.kind.matches(target, r)]
         outcome.before = self.kind.current(matches)
         writes = self.kind.plan(target, self.state, matches)
         if not writes:
@@ -104,6 +105,16 @@ class Reconciler:
         outcome.after = self.kind.predict(target, self.state, outcome.before)
         outcome.msg = self.kind.describe_change(target, self.state, self.check_mode)
         return [(outcome, record) for record in writes]
+
+    def _candidates(self, target, records):
+        """The group's records with the target's user name or ARN, from an index built once per group."""
+        index = self._index.get(target.group)
+        if index is None:
+            index = self._index[target.group] = {}
+            for record in records or []:
+                index.setdefault(record.get("Username"), []).append(record)
+                index.setdefault(("arn", record.get(self.kind.ARN_FIELD)), []).append(record)
+        return index.get(("arn", target.arn) if target.arn else target.username, [])
 
     def _unclaimed(self, writes):
         """Drop a write that another item already makes (overlapping items): one write per record."""

@@ -19,6 +19,8 @@ description:
     until it is stopped too (see M(lmus.user_subscriptions.lmus_product_subscription)).
 author:
   - lmus.user_subscriptions maintainers (@lmus)
+requirements:
+  - botocore >= 1.35.61 (for DisassociateUser's InstanceUserArn)
 options:
   state:
     description:

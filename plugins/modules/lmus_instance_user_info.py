@@ -15,6 +15,8 @@ description:
   - With no O(instance_ids), every instance from C(ListInstances) is read, each with its own identity provider.
 author:
   - lmus.user_subscriptions maintainers (@lmus)
+requirements:
+  - botocore >= 1.35.61 (for DisassociateUser's InstanceUserArn)
 options:
   instance_ids:
     description:

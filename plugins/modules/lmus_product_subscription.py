@@ -18,6 +18,8 @@ description:
     state differs, so a second identical run reports RV(ignore:changed=false) and makes no write call.
 author:
   - lmus.user_subscriptions maintainers (@lmus)
+requirements:
+  - botocore >= 1.35.61 (for DisassociateUser's InstanceUserArn)
 options:
   state:
     description:

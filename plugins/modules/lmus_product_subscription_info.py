@@ -14,6 +14,8 @@ description:
     identity provider that C(ListIdentityProviders) returns, each read once (all pages), concurrently.
 author:
   - lmus.user_subscriptions maintainers (@lmus)
+requirements:
+  - botocore >= 1.35.61 (for DisassociateUser's InstanceUserArn)
 options:
   product:
     description: Only this product, for example V(OFFICE_PROFESSIONAL). Omitted, every product is listed.

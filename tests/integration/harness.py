@@ -30,9 +30,40 @@ def instance_id(n):
     return f"i-{n:017x}"
 
 
-def _bin(name):
+def bin_path(name):
+    """The venv's own copy of a command (ansible, ansible-playbook, ...), else the one on PATH."""
     here = os.path.join(os.path.dirname(sys.executable), name)
     return here if os.path.exists(here) else shutil.which(name)
+
+
+def ansible_env(**extra):
+    """The environment of an operator's run: dummy credentials and region from the environment, JSON output.
+
+    ``extra`` overrides; a value of None removes the variable.
+    """
+    env = dict(os.environ)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_URL", "AWS_ENDPOINT_URL"):
+        env.pop(name, None)
+    env.update(
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        ANSIBLE_STDOUT_CALLBACK="json",
+        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_LOCALHOST_WARNING="False",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="False",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    for name, value in extra.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
 
 
 class AnsibleRun:
@@ -79,22 +110,7 @@ class Ansible:
         self.runs = 0
 
     def env(self, **extra):
-        env = dict(os.environ)
-        env.update(
-            AWS_ACCESS_KEY_ID=ACCESS_KEY,
-            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
-            AWS_REGION="us-east-1",
-            ANSIBLE_STDOUT_CALLBACK="json",
-            ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-            ANSIBLE_LOCALHOST_WARNING="False",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="False",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="False",
-        )
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_URL", "AWS_ENDPOINT_URL"):
-            env.pop(name, None)
-        env.update(extra)
-        return env
+        return ansible_env(**extra)
 
     def playbook(self, tasks, check=False, diff=False, extra_args=(), env=None, module_defaults=None):
         """Run the tasks in one play on localhost; the emulator's URL comes through the lmus action group."""
@@ -105,12 +121,12 @@ class Ansible:
         self.runs += 1
         path = self.workdir / f"playbook{self.runs}.yml"
         path.write_text(yaml.safe_dump(play, sort_keys=False))
-        cmd = [_bin("ansible-playbook"), str(path)] + (["--check"] if check else []) + (["--diff"] if diff else []) + list(extra_args)
+        cmd = [bin_path("ansible-playbook"), str(path)] + (["--check"] if check else []) + (["--diff"] if diff else []) + list(extra_args)
         return self.run_command(cmd, env)
 
     def adhoc(self, args, module=MODULE, check=False, diff=False, env=None):
         """``ansible localhost -m MODULE -a '<json>'``, with the endpoint in AWS_URL as an operator would set it."""
-        cmd = [_bin("ansible"), "localhost", "-m", module, "-a", json.dumps(args)] + (["--check"] if check else []) + (["--diff"] if diff else [])
+        cmd = [bin_path("ansible"), "localhost", "-m", module, "-a", json.dumps(args)] + (["--check"] if check else []) + (["--diff"] if diff else [])
         return self.run_command(cmd, dict(env or {}, AWS_URL=self.emulator.url))
 
     def run_command(self, cmd, env=None):
@@ -133,5 +149,5 @@ def run_offboard(ansible, extra_vars, check=False, env=None):
     ansible.runs += 1
     path = ansible.workdir / f"departing{ansible.runs}.yml"
     path.write_text(yaml.safe_dump(dict(extra_vars, offboard_endpoint_url=ansible.emulator.url), allow_unicode=True))
-    cmd = [_bin("ansible-playbook"), "lmus.user_subscriptions.offboard", "-e", f"@{path}"] + (["--check"] if check else [])
+    cmd = [bin_path("ansible-playbook"), "lmus.user_subscriptions.offboard", "-e", f"@{path}"] + (["--check"] if check else [])
     return ansible.run_command(cmd, env)
