@@ -78,6 +78,16 @@ def test_drop_raises_connection_error(emu, client):
     assert len(dropped) == 1 and dropped[0]["status"] is None
 
 
+def test_drop_after_applies_the_write_and_loses_the_answer(emu, client):
+    emu.set_faults({"fail_next": [{"operation": "DisassociateUser", "error": "drop_after"}]})
+    with pytest.raises(ConnectionClosedError):
+        client.disassociate_user(Username="alice", InstanceId=INST1, IdentityProvider=idp(), Domain=DOMAIN)
+    [entry] = emu.calls("DisassociateUser")
+    assert (entry["status"], entry["error"], entry["fault"]) == (None, "drop", "fail_next/drop_after")
+    statuses = {(a["username"], a["instance_id"]): a["status"] for a in emu.state_dump()["associations"]}
+    assert statuses[("alice", INST1)] == "DISASSOCIATED"
+
+
 def test_timeout_answers_late_but_applies_the_write(emu):
     emu.set_faults({"fail_next": [{"operation": "DisassociateUser", "error": "timeout"}], "timeout_seconds": 0.8})
     client = make_client(emu, read_timeout=0.2)

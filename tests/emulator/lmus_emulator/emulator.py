@@ -8,7 +8,7 @@ import time
 import uuid
 
 from .constants import DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, IMPLEMENTED_OPERATIONS, NOT_IMPLEMENTED_STATUS, WRITE_OPERATIONS
-from .faults import DROP, TIMEOUT, FaultInjector
+from .faults import DROP, DROP_AFTER, TIMEOUT, FaultInjector
 from .model import ApiError, ServiceModel, validation_error
 from .seeds import load_seed
 from .server import EmulatorHTTPServer
@@ -281,14 +281,16 @@ class Emulator:
         if operation not in IMPLEMENTED_OPERATIONS:
             raise ApiError("InternalServerException", f"{operation} is not implemented by emulator", NOT_IMPLEMENTED_STATUS)
         fault = self.fault_injector.before(operation, params, operation in WRITE_OPERATIONS)
+        drop_after = False
         if fault is not None:
             entry["fault"] = f"{fault.source}/{fault.code or fault.kind}"
+            drop_after = fault.kind == DROP_AFTER
             if fault.kind == DROP:
                 return Reply(drop=True)
             if fault.kind == TIMEOUT:
                 if not self._sleep(self.fault_injector.timeout_seconds):
                     return Reply(drop=True)
-            else:
+            elif not drop_after:
                 raise ApiError(fault.code, fault.message)
         self.model.validate_input(operation, params)
         instance_ids = [params.get("InstanceId")]
@@ -305,6 +307,8 @@ class Emulator:
             problems = self.model.validate_output(operation, result)
             if problems:
                 raise ApiError("InternalServerException", f"emulator produced an invalid {operation} response: {'; '.join(problems)}")
+        if drop_after:
+            return Reply(drop=True)  # done, but the answer is lost
         return Reply(200, result)
 
 

@@ -12,6 +12,8 @@ RATE_KEYS = ("drop_rate", "timeout_rate", "throttle_rate", "error_rate")
 # Pseudo error names that are not HTTP errors.
 DROP = "drop"
 TIMEOUT = "timeout"
+# The call is handled (a write takes effect), then the connection is closed without an answer.
+DROP_AFTER = "drop_after"
 DEFAULT_TIMEOUT_SECONDS = 5.0
 DEFAULT_MESSAGES = {
     "ThrottlingException": "Rate exceeded",
@@ -43,9 +45,9 @@ def _number(config, key, minimum=0.0, maximum=None):
 
 
 def _error_name(value, where):
-    if value in (DROP, TIMEOUT) or value in ERROR_HTTP_STATUS or value in MODELED_ERRORS:
+    if value in (DROP, TIMEOUT, DROP_AFTER) or value in ERROR_HTTP_STATUS or value in MODELED_ERRORS:
         return value
-    raise ValueError(f"{where}: unknown error {value!r}; use one of {sorted(set(MODELED_ERRORS))} or {DROP!r} / {TIMEOUT!r}")
+    raise ValueError(f"{where}: unknown error {value!r}; use one of {sorted(set(MODELED_ERRORS))} or {DROP!r} / {TIMEOUT!r} / {DROP_AFTER!r}")
 
 
 def validate_faults(config):
@@ -146,7 +148,7 @@ class FaultInjector:
             entry["count"] -= 1
             if entry["count"] <= 0:
                 queue.remove(entry)
-            if entry["error"] in (DROP, TIMEOUT):
+            if entry["error"] in (DROP, TIMEOUT, DROP_AFTER):
                 return Fault(entry["error"], "fail_next")
             return Fault("error", "fail_next", entry["error"], entry["message"])
         return None
