@@ -31,9 +31,12 @@ def departing_usernames(values):
 
 
 def offboard_association_items(instance_users):
-    """``users`` items for lmus_instance_user: every discovered association that is not already absent."""
+    """``users`` items for lmus_instance_user: every discovered association that is not already absent.
+
+    Each item carries the identity provider exactly as the service listed it.
+    """
     return [
-        dict(username=r["username"], instance_id=r["instance_id"], domain=r.get("domain"), directory_id=_directory(r))
+        dict(username=r["username"], instance_id=r["instance_id"], domain=r.get("domain"), identity_provider=r["identity_provider"])
         for r in instance_users
         if r.get("status") not in ASSOCIATION_ABSENT
     ]
@@ -42,7 +45,7 @@ def offboard_association_items(instance_users):
 def offboard_subscription_items(product_subscriptions, products=None):
     """``users`` items for lmus_product_subscription: every discovered subscription to stop (of ``products``, if given)."""
     return [
-        dict(username=r["username"], product=r["product"], domain=r.get("domain"), directory_id=_directory(r))
+        dict(username=r["username"], product=r["product"], domain=r.get("domain"), identity_provider=r["identity_provider"])
         for r in product_subscriptions
         if r.get("status") not in SUBSCRIPTION_ABSENT and (not products or r["product"] in products)
     ]
@@ -51,6 +54,8 @@ def offboard_subscription_items(product_subscriptions, products=None):
 def _write_records(result, where, done, report):
     for item in (result or {}).get("results") or []:
         record = {k: item.get(k) for k in ("username", "domain", where)}
+        after = item.get("instance_user") or item.get("product_subscription") or {}
+        record.update(directory_id=_directory(after), arn=after.get("instance_user_arn") or after.get("product_user_arn"))
         if item.get("failed"):
             report["failed"].append(dict(record, msg=item.get("msg")))
         elif item.get("changed"):
@@ -86,7 +91,10 @@ def offboard_report(usernames, associations, subscriptions=None, disassociated=N
     _read_failures(subscriptions, "directory_id", usernames, report)
     _write_records(disassociated, "instance_id", "disassociated", report)
     _write_records(unsubscribed, "product", "unsubscribed", report)
-    report["not_found"] = [dict(username=name) for name in usernames if name not in found]
+    # A user found nowhere is not_found only when every read succeeded; otherwise the
+    # failed records name them, since they may hold something where the read failed.
+    unread = any((info or {}).get("failures") for info in (associations, subscriptions))
+    report["not_found"] = [] if unread else [dict(username=name) for name in usernames if name not in found]
     report["dry_run"] = bool(dry_run)
     report["usernames"] = list(usernames)
     report["counts"] = {outcome: len(report[outcome]) for outcome in OUTCOMES}

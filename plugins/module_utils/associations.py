@@ -49,8 +49,13 @@ def list_user_associations(client, instance_id, identity_provider, username=None
 
 
 def associate_user(client, username, instance_id, identity_provider, domain=None, tags=None):
-    """AssociateUser; returns the new InstanceUserSummary."""
-    return write_call(client, "associate_user", f"associate user {username!r} with instance {instance_id}", "InstanceUserSummary",
+    """AssociateUser; returns the new InstanceUserSummary.
+
+    None on ConflictException: the user is already associated (or being associated),
+    for example because a retried call had already succeeded.
+    """
+    what = f"associate user {username!r} with instance {instance_id}"
+    return write_call(client, "associate_user", what, "InstanceUserSummary", none_on=("ConflictException",),
                       Username=username, InstanceId=instance_id, IdentityProvider=identity_provider, Domain=domain, Tags=tags)
 
 
@@ -62,4 +67,4 @@ def disassociate_user(client, record):
     """
     what = f"disassociate user {record['Username']!r} from instance {record['InstanceId']}"
     params = record_identity(record, "InstanceUserArn", "Username", "InstanceId", "IdentityProvider")
-    return write_call(client, "disassociate_user", what, "InstanceUserSummary", missing_ok=True, **params)
+    return write_call(client, "disassociate_user", what, "InstanceUserSummary", none_on=("ResourceNotFoundException",), **params)

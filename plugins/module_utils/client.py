@@ -109,16 +109,21 @@ def paginate_for_user(client, method, result_key, username=None, **params):
         return paginate(client, method, result_key, **params)
 
 
-def write_call(client, method, what, result_key, missing_ok=False, **params):
+def write_call(client, method, what, result_key, none_on=(), **params):
     """One write call, retried, with unset (None or empty) members left out.
 
-    Returns the response's ``result_key``; with ``missing_ok``, None when the
-    service answers ResourceNotFoundException (the thing is already gone).
+    Returns the response's ``result_key``, or None when the service answers one
+    of the ``none_on`` error codes (for example ResourceNotFoundException for a
+    delete: the thing is already gone).
     """
     params = {name: value for name, value in params.items() if value not in (None, {}, "")}
-    handler = LmusErrorHandler.deletion_error_handler(what) if missing_ok else LmusErrorHandler.common_error_handler(what)
-    response = handler(getattr(client, method))(aws_retry=True, **params)
-    return None if response is False else response[result_key]
+    try:
+        response = LmusErrorHandler.common_error_handler(what)(getattr(client, method))(aws_retry=True, **params)
+    except LmusError as e:
+        if error_code(e) in none_on:
+            return None
+        raise
+    return response[result_key]
 
 
 def record_identity(record, arn_field, *names):

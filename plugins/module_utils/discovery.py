@@ -23,6 +23,11 @@ from .product_subscriptions import SubscriptionGroup
 from .subscriptions import list_identity_providers
 
 
+def listing_failure(error, **where):
+    """A failure record for a read that names no group (ListInstances, ListIdentityProviders)."""
+    return dict(where, code=error_code(error), msg=describe_error(error), exception=error)
+
+
 def keep(record, usernames=None, statuses=None, domain=None):
     """Whether a record passes the info modules' filters (all optional)."""
     if usernames and record.get("Username") not in usernames:
@@ -38,7 +43,7 @@ def _read_all(kind, client, groups, usernames, concurrency):
     records, failures = [], []
     for group, read in zip(groups, reads):
         if isinstance(read, Failure):
-            failures.append(dict(group=group, code=error_code(read.exception), msg=describe_error(read.exception), exception=read.exception))
+            failures.append(dict(listing_failure(read.exception), group=group))
         else:
             records.extend(read)
     return records, failures

@@ -18,7 +18,6 @@ from .concurrency import run_bounded
 from .identity import identity_key
 from .reconcile import ReadGroup
 from .reconcile import UserRecordKind
-from .reconcile import find_by_arn
 from .targets import build_user_target
 from .validation import check_instance_id
 
@@ -61,6 +60,7 @@ class InstanceUserKind(UserRecordKind):
     """User associations with instances, for reconcile.py."""
 
     ARN_FIELD = "InstanceUserArn"
+    NOUN = "association"
     PRESENT_STATUSES = PRESENT_STATUSES
     ABSENT_STATUSES = ABSENT_STATUSES
     DONE = dict(present=ASSOCIATED, absent=DISASSOCIATED)
@@ -92,11 +92,10 @@ class InstanceUserKind(UserRecordKind):
             target = outcome.target
             instances = instance_lists[None if None in instance_lists else target.extra.get("instance_id")]
             if isinstance(instances, Failure):
-                outcome.fail(instances.exception)
+                outcome.fail(instances.exception, who=f"association {target.arn} could not be looked for")
                 continue
-            found = find_by_arn(target, groups, cache, self.ARN_FIELD, lambda g: target.extra.get("instance_id") in (None, g.instance_id))
+            found = self.resolve_arn(outcome, groups, cache, lambda g: target.extra.get("instance_id") in (None, g.instance_id))
             if found is None:
-                outcome.msg = f"no association with ARN {target.arn} was found, nothing to remove"
                 continue
             group, record = found
             target.group = group

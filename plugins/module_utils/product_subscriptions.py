@@ -10,7 +10,6 @@ from .concurrency import run_bounded
 from .identity import identity_key
 from .reconcile import ReadGroup
 from .reconcile import UserRecordKind
-from .reconcile import find_by_arn
 from .subscriptions import ABSENT_STATUSES
 from .subscriptions import ACTIVE
 from .subscriptions import INACTIVE
@@ -56,6 +55,7 @@ class ProductSubscriptionKind(UserRecordKind):
     """Users' product subscriptions, for reconcile.py."""
 
     ARN_FIELD = "ProductUserArn"
+    NOUN = "product subscription"
     PRESENT_STATUSES = PRESENT_STATUSES
     ABSENT_STATUSES = ABSENT_STATUSES
     DONE = dict(present=ACTIVE, absent=INACTIVE)
@@ -78,7 +78,7 @@ class ProductSubscriptionKind(UserRecordKind):
             [listed] = run_bounded(lambda _: list_identity_providers(client), [None], 1)
             if isinstance(listed, Failure):
                 for outcome in outcomes:
-                    outcome.fail(listed.exception)
+                    outcome.fail(listed.exception, who=f"product subscription {outcome.target.arn} could not be looked for")
                 return
             providers.update((identity_key(p["IdentityProvider"]), p["IdentityProvider"]) for p in listed)
         providers.update((identity_key(o.target.extra["identity_provider"]), o.target.extra["identity_provider"])
@@ -89,9 +89,8 @@ class ProductSubscriptionKind(UserRecordKind):
         for outcome in outcomes:
             target = outcome.target
             wanted = identity_key(target.extra["identity_provider"])
-            found = find_by_arn(target, groups, cache, self.ARN_FIELD, lambda g: wanted in (None, g.provider_key))
+            found = self.resolve_arn(outcome, groups, cache, lambda g: wanted in (None, g.provider_key))
             if found is None:
-                outcome.msg = f"no product subscription with ARN {target.arn} was found, nothing to stop"
                 continue
             group, record = found
             target.group = group

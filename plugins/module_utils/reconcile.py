@@ -37,6 +37,8 @@ class Outcome:
         self.error = None
         self.who = None
         self.pending = False  # a write was made and has not settled yet
+        self.shared_with = None  # the outcome whose write also serves this one
+        self.poll_error = None  # the last failed read while waiting
 
     def fail(self, error, who=None):
         """Record the error; ``who`` names the item when the error is about its whole group."""
@@ -117,31 +119,44 @@ class Reconciler:
         return index.get(("arn", target.arn) if target.arn else target.username, [])
 
     def _unclaimed(self, writes):
-        """Drop a write that another item already makes (overlapping items): one write per record."""
+        """One write per record: an item whose writes another item already makes is unchanged itself."""
         claimed, kept = {}, []
         for outcome, record in writes:
             key = id(record) if record is not None else (outcome.target.group, outcome.target.username, (outcome.target.domain or "").lower())
-            if key in claimed and claimed[key] is not outcome:
-                outcome.changed = any(w[0] is outcome for w in kept)
-                outcome.msg = f"{outcome.msg} (the write is made for {claimed[key].target.label or 'another item'})"
-                continue
-            claimed[key] = outcome
-            kept.append((outcome, record))
+            owner = claimed.setdefault(key, outcome)
+            if owner is outcome:
+                kept.append((outcome, record))
+            else:
+                outcome.shared_with = owner
+        writing = {id(o) for o, _record in kept}
+        for outcome, _record in writes:
+            if id(outcome) not in writing and outcome.changed:
+                outcome.changed = False
+                label = outcome.shared_with.target.label or "another item"
+                outcome.msg = f"{self.kind.who(outcome.target)}: the same change is made for {label}"
         return kept
 
     def _apply(self, writes):
+        """Make the writes; an item is changed when at least one of its writes was made."""
         results = run_bounded(lambda write: self.kind.write(self.client, write[0].target, self.state, write[1]), writes, self.concurrency)
+        made, answered_none = set(), []
         for (outcome, _record), result in zip(writes, results):
             if isinstance(result, Failure):
                 outcome.fail(result.exception)
             elif result is None:
-                # The service no longer knew it: someone else got there first.
-                outcome.changed = False
-                outcome.after = None
-                outcome.msg = self.kind.describe_unchanged(outcome.target, self.state, None)
+                answered_none.append(outcome)
             else:
+                made.add(id(outcome))
                 outcome.after = result
-                outcome.pending = not self.kind.settled(self.state, [result])
+                outcome.pending = outcome.pending or not self.kind.settled(self.state, [result])
+        for outcome in answered_none:
+            if id(outcome) in made or outcome.failed:
+                continue
+            # The service says it is already so: someone (or a retried call) got there first.
+            outcome.changed = False
+            outcome.after = None
+            outcome.msg = self.kind.describe_unchanged(outcome.target, self.state, None)
+            outcome.pending = self.state == "present"  # a conflict is checked by the wait
 
     def _wait(self, pending):
         deadline = time.monotonic() + self.wait_timeout
@@ -158,9 +173,12 @@ class Reconciler:
         for outcome in pending:
             outcome.failed = True
             outcome.msg = self.kind.describe_timeout(outcome.target, self.state, self.wait_timeout, outcome.after)
+            if outcome.poll_error is not None:
+                outcome.msg += f"; the last read failed: {describe_error(outcome.poll_error)}"
 
     def _settle(self, outcome, records):
         if isinstance(records, Failure):
+            outcome.poll_error = records.exception
             return False  # a failed poll is retried at the next round
         matches = [r for r in records or [] if self.kind.matches(outcome.target, r)]
         if not self.kind.settled(self.state, matches):
@@ -187,18 +205,6 @@ class ReadGroup:
         return f"{type(self).__name__}{self.key!r}"
 
 
-def find_by_arn(target, groups, cache, arn_field, eligible):
-    """The (group, record) among the read ``groups`` whose record has the target's ARN, or None."""
-    for group in groups:
-        records = cache.get(group)
-        if isinstance(records, Failure) or not eligible(group):
-            continue
-        for record in records:
-            if record.get(arn_field) == target.arn:
-                return group, record
-    return None
-
-
 class UserRecordKind:
     """The part of a kind that is the same for associations and subscriptions.
 
@@ -212,6 +218,32 @@ class UserRecordKind:
     ABSENT_STATUSES = ()  # a record in one of these needs no write for state=absent
     DONE = {}  # state -> the status a write settles into
     VERBS = {}  # state -> past participle, e.g. "disassociated"
+
+    NOUN = "record"  # what an ARN names, in messages
+
+    def resolve_arn(self, outcome, groups, cache, eligible):
+        """The (group, record) with the outcome's ARN among the read, ``eligible`` groups, or None.
+
+        Not found: nothing to remove, unless a group that could hold it was not read,
+        in which case the outcome fails with that read's error.
+        """
+        target = outcome.target
+        unread = None
+        for group in groups:
+            if not eligible(group):
+                continue
+            records = cache.get(group)
+            if isinstance(records, Failure):
+                unread = unread or records
+                continue
+            for record in records:
+                if record.get(self.ARN_FIELD) == target.arn:
+                    return group, record
+        if unread is not None:
+            outcome.fail(unread.exception, who=f"{self.NOUN} {target.arn} could not be looked for")
+        else:
+            outcome.msg = f"no {self.NOUN} with ARN {target.arn} was found, nothing to remove"
+        return None
 
     def read_group(self, client, group, targets):
         """Read the group once; narrowed to one user when it is the group's only user."""

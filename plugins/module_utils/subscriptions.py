@@ -46,8 +46,9 @@ def list_product_subscriptions(client, identity_provider, product=None, username
 
 
 def start_product_subscription(client, username, product, identity_provider, domain=None, tags=None):
-    """StartProductSubscription; returns the ProductUserSummary."""
-    return write_call(client, "start_product_subscription", f"start {product} subscription of user {username!r}", "ProductUserSummary",
+    """StartProductSubscription; returns the ProductUserSummary, or None on ConflictException (already subscribed)."""
+    what = f"start {product} subscription of user {username!r}"
+    return write_call(client, "start_product_subscription", what, "ProductUserSummary", none_on=("ConflictException",),
                       Username=username, Product=product, IdentityProvider=identity_provider, Domain=domain, Tags=tags)
 
 
@@ -55,4 +56,4 @@ def stop_product_subscription(client, record):
     """StopProductSubscription for one listed record; None when the service no longer knows it."""
     what = f"stop {record['Product']} subscription of user {record['Username']!r}"
     params = record_identity(record, "ProductUserArn", "Username", "Product", "IdentityProvider")
-    return write_call(client, "stop_product_subscription", what, "ProductUserSummary", missing_ok=True, **params)
+    return write_call(client, "stop_product_subscription", what, "ProductUserSummary", none_on=("ResourceNotFoundException",), **params)

@@ -30,7 +30,7 @@ options:
     default: present
   username:
     description:
-      - The Active Directory user name.
+      - The Active Directory user name, matched exactly (case included), as the service's C(Username) filter does.
       - Required unless O(instance_user_arn) names the association.
     type: str
   instance_id:
@@ -246,12 +246,14 @@ results:
   elements: dict
   contains:
     username:
-      description: The user name of the item (found through the ARN for items that give O(users[].instance_user_arn)).
+      description:
+        - The user name of the item (found through the ARN for items that give O(users[].instance_user_arn)).
+        - C(null) for an ARN that was not found.
       returned: always
       type: str
       sample: jdoe
     instance_id:
-      description: The instance of the item.
+      description: The instance of the item; C(null) for an ARN that was not found.
       returned: always
       type: str
       sample: i-0123456789abcdef0

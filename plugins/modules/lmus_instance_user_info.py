@@ -45,7 +45,9 @@ options:
 notes:
   - With O(directory_id) or O(identity_provider), only instances of that identity provider are read.
   - When an instance cannot be read (for example C(AccessDeniedException)), the others are still listed;
-    the task fails, and returns RV(instance_users) and RV(failures) all the same.
+    the task fails, and returns RV(instance_users) and RV(failures) all the same. When C(ListInstances)
+    fails, the task fails with an empty RV(instance_users) and the failure in RV(failures).
+  - User names are matched exactly, case included, as the service's C(Username) filter does.
 extends_documentation_fragment:
   - lmus.user_subscriptions.identity_provider
   - amazon.aws.common.modules
@@ -116,13 +118,13 @@ instance_users:
       returned: when the service returns it
       type: str
 failures:
-  description: The instances that could not be read.
+  description: The reads that failed; the list of instances is then incomplete.
   returned: always
   type: list
   elements: dict
   contains:
     instance_id:
-      description: The instance.
+      description: The instance that could not be read, or C(null) when C(ListInstances) itself failed.
       returned: always
       type: str
     code:
@@ -148,6 +150,7 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client imp
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import connect
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.discovery import discover_instance_users
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.discovery import exit_discovery
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.discovery import listing_failure
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.discovery import instance_groups
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import build_identity_provider
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import identity_argument_spec
@@ -182,7 +185,7 @@ def main():
     try:
         groups, missing = instance_groups(client, params["instance_ids"], identity_provider)
     except LmusError as e:
-        module.fail_json_aws_error(e)
+        exit_discovery(module, "instance_users", [], [listing_failure(e, instance_id=None)], to_result, missing_instance_ids=[])
     if missing:
         module.warn(f"instance_ids: not known to ListInstances, not read: {', '.join(missing)}")
     records, failures = discover_instance_users(client, groups, params["usernames"], params["statuses"], params["domain"], params["concurrency"])

@@ -29,7 +29,7 @@ options:
     default: present
   username:
     description:
-      - The Active Directory user name.
+      - The Active Directory user name, matched exactly (case included), as the service's C(Username) filter does.
       - Required unless O(product_user_arn) names the subscription.
     type: str
   product:
@@ -220,12 +220,14 @@ results:
   elements: dict
   contains:
     username:
-      description: The user name of the item (found through the ARN for items that give O(users[].product_user_arn)).
+      description:
+        - The user name of the item (found through the ARN for items that give O(users[].product_user_arn)).
+        - C(null) for an ARN that was not found.
       returned: always
       type: str
       sample: jdoe
     product:
-      description: The product of the item.
+      description: The product of the item; C(null) for an ARN that was not found.
       returned: always
       type: str
       sample: OFFICE_PROFESSIONAL

@@ -111,13 +111,13 @@ product_subscriptions:
       returned: when the service returns it
       type: str
 failures:
-  description: The identity providers that could not be read.
+  description: The reads that failed; the list of subscriptions is then incomplete.
   returned: always
   type: list
   elements: dict
   contains:
     directory_id:
-      description: The directory of the identity provider.
+      description: The directory that could not be read, or C(null) when C(ListIdentityProviders) itself failed.
       returned: always
       type: str
     code:
@@ -138,6 +138,7 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client imp
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import connect
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.discovery import discover_product_subscriptions
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.discovery import exit_discovery
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.discovery import listing_failure
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.discovery import subscription_groups
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import build_identity_provider
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import identity_argument_spec
@@ -169,7 +170,7 @@ def main():
     try:
         groups = subscription_groups(client, identity_provider, params["product"])
     except LmusError as e:
-        module.fail_json_aws_error(e)
+        exit_discovery(module, "product_subscriptions", [], [listing_failure(e, directory_id=None)], to_result)
     records, failures = discover_product_subscriptions(client, groups, params["usernames"], params["statuses"], params["domain"], params["concurrency"])
     exit_discovery(module, "product_subscriptions", records, failures, to_result)
 

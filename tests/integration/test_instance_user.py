@@ -230,3 +230,12 @@ def test_identity_provider_dict_is_sent_as_the_api_union(world, ansible):
     assert run.rc == 0 and run.last["changed"] is True, run.stdout
     [write] = world.calls(write=True)
     assert write["params"]["IdentityProvider"] == {"ActiveDirectoryIdentityProvider": {"DirectoryId": DIRECTORY, "ActiveDirectoryType": "AWS_MANAGED"}}
+
+
+def test_arn_on_an_unreadable_instance_fails_with_the_code(world, ansible):
+    arn = next(a["arn"] for a in world.state_dump()["associations"] if a["username"] == "alice" and a["instance_id"] == I2)
+    world.set_faults({"access_denied_instances": [I2]})
+    run = ansible.playbook([{"name": "by arn", MODULE: dict(state="absent", instance_user_arn=arn), "register": "result"}])
+    assert run.rc != 0
+    assert "could not be looked for" in run.last["msg"] and arn in run.last["msg"] and "AccessDeniedException" in run.last["msg"]
+    assert world.calls(write=True) == []

@@ -167,3 +167,33 @@ def test_access_denied_instance_fails_its_users_only_and_a_rerun_finishes(lmus_e
     assert len(first) == len(departing()) - PER_INSTANCE
     rerun = rerun_converges(emulator, ansible, first)
     assert rerun.last["summary"]["changed"] == PER_INSTANCE
+
+
+def test_lost_answers_to_writes_are_retried_and_converge(lmus_emulator_factory, ansible_factory):
+    """The service did the write but its answer was lost: botocore retries, the retry finds the work done."""
+    emulator = lmus_emulator_factory(seed=seed())
+    arns = {a["username"]: a["arn"] for a in emulator.state_dump()["associations"]}
+    emulator.set_faults({"fail_next": [
+        {"operation": "DisassociateUser", "error": "drop_after", "match": {"InstanceUserArn": arns["u1-0"]}},
+        {"operation": "DisassociateUser", "error": "drop_after", "match": {"InstanceUserArn": arns["u5-3"]}},
+    ]})
+    ansible = ansible_factory(emulator)
+    run = ansible.playbook([task()])
+    assert run.rc == 0, run.stdout[-2000:]
+    seen = outcomes(run)
+    assert seen[("u1-0", instance_id(1))] == seen[("u5-3", instance_id(5))] == "already_absent"
+    assert "failed" not in seen.values()
+    assert len(emulator.calls(operation="DisassociateUser", error="ResourceNotFoundException")) == 2
+    rerun_converges(emulator, ansible, completed_writes(emulator))
+    emulator.set_faults({"fail_next": [{"operation": "AssociateUser", "error": "drop_after", "match": {"Username": "newcomer"}}]})
+    present = {"name": "present", MODULE: dict(username="newcomer", instance_id=instance_id(2), directory_id=DIRECTORY, domain=DOMAIN),
+               "register": "r"}
+    created = ansible.playbook([present])
+    assert created.rc == 0, created.stdout[-2000:]
+    assert not created.last.get("failed")
+    assert created.last["instance_user"]["status"] == "ASSOCIATED"  # the wait confirmed what the conflict said
+    errors = [c["error"] for c in emulator.calls(operation="AssociateUser")]
+    assert errors[0] == "drop" and set(errors[1:]) == {"ConflictException"}  # botocore retries the 500 a couple of times
+    emulator.clear_log()
+    again = ansible.playbook([present])
+    assert again.last["changed"] is False and emulator.calls(write=True) == []

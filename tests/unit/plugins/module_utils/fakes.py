@@ -30,7 +30,9 @@ class FakeClient:
     def _maybe_fail(self, operation):
         queue = self.errors.get(operation) or []
         if queue:
-            raise client_error(queue.pop(0), operation)
+            code = queue.pop(0)
+            if code is not None:  # None: this call goes through
+                raise client_error(code, operation)
 
     def _page(self, items, params, key):
         start = int(params.get("NextToken") or 0)

@@ -197,3 +197,64 @@ def test_bad_input_is_refused_naming_the_option(state, params, message):
 def test_to_result_is_snake_case_or_empty():
     assert to_result(None) == {}
     assert to_result(association("alice", I1))["identity_provider"] == {"active_directory_identity_provider": {"directory_id": "d-1234567890"}}
+
+
+def test_overlapping_items_share_a_write_and_each_reports_its_own():
+    client = FakeClient([association("alice", I1, domain="corp.example.com"), association("alice", I1, domain="lab.example.com", n=1)])
+    first, second = run(client, "absent", [item(domain="corp.example.com"), item()])
+    assert len(client.writes()) == 2  # one per record, never two for the corp one
+    assert first.changed and second.changed  # the second item still removed the lab record itself
+
+
+def test_an_item_whose_only_write_is_made_by_another_is_unchanged():
+    client = FakeClient([association("alice", I1, domain="corp.example.com")])
+    first, second = run(client, "absent", [item(), item(domain="corp.example.com")])
+    assert len(client.writes()) == 1
+    assert first.changed and not second.changed
+    assert "the same change is made for" in second.msg
+
+
+def test_a_race_on_one_record_does_not_hide_the_other_write():
+    client = FakeClient([association("alice", I1, domain="corp.example.com"), association("alice", I1, domain="lab.example.com", n=1)])
+    client.errors["DisassociateUser"] = ["ResourceNotFoundException"]
+    [outcome] = run(client, "absent", [item()])
+    assert outcome.changed and not outcome.failed
+
+
+def test_conflict_on_associate_is_already_present_and_checked_by_the_wait(monkeypatch):
+    monkeypatch.setattr(reconcile.time, "sleep", lambda s: None)
+    client = FakeClient([])
+    client.errors["AssociateUser"] = ["ConflictException"]
+    original = client.list_user_associations
+    reads = []
+
+    def list_after_someone_associated(aws_retry=False, **params):
+        reads.append(1)
+        if len(reads) == 2:
+            client.records.append(association("alice", I1))
+        return original(aws_retry=aws_retry, **params)
+
+    client.list_user_associations = list_after_someone_associated
+    [outcome] = run(client, "present", [item(domain="corp.example.com")])
+    assert not outcome.failed and not outcome.changed
+    assert outcome.after["Status"] == "ASSOCIATED" and len(reads) == 2
+
+
+def test_arn_on_an_unreadable_instance_fails_instead_of_looking_absent():
+    records = [association("alice", I2, n=7)]
+    client = FakeClient(records, [dict(InstanceId=I1, IdentityProvider=IDP), dict(InstanceId=I2, IdentityProvider=IDP)])
+    client.errors["ListUserAssociations"] = ["AccessDeniedException", "AccessDeniedException"]
+    [outcome] = run(client, "absent", [dict(instance_user_arn=records[0]["InstanceUserArn"])])
+    assert outcome.failed and "could not be looked for" in outcome.msg and "AccessDeniedException" in outcome.msg
+    assert client.writes() == []
+
+
+def test_a_failing_poll_is_named_when_the_wait_times_out(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(reconcile.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(reconcile.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    client = FakeClient([association("alice", I1)])
+    client.settle_after_writes = False
+    client.errors["ListUserAssociations"] = [None] + ["AccessDeniedException"] * 20
+    [outcome] = run(client, "absent", [item()], wait_timeout=4)
+    assert outcome.failed and "the last read failed" in outcome.msg and "AccessDeniedException" in outcome.msg
