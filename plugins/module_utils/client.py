@@ -83,7 +83,12 @@ def describe_error(exception):
 
 
 def paginate(client, method, result_key, **params):
-    """Every item of a paginated list call; each page is retried on its own."""
+    """Every item of a paginated list call; each page is retried on its own.
+
+    This follows the same NextToken contract as botocore's paginator, page by page,
+    because a page that fails inside a paginator's iteration cannot be retried
+    alone: retrying would restart the whole listing.
+    """
     items = []
     call = getattr(client, method)
     while True:

@@ -102,3 +102,51 @@ def association(username, instance_id, status="ASSOCIATED", domain="corp.example
         Status=status,
         InstanceUserArn=f"arn:aws:license-manager-user-subscriptions:us-east-1:123456789012:instance-user/{n:032x}",
     )
+
+
+class FakeSubscriptionClient(FakeClient):
+    """Product subscriptions in memory: records are ProductUserSummaries."""
+
+    def list_product_subscriptions(self, aws_retry=False, **params):
+        self.calls.append(("ListProductSubscriptions", params))
+        self._maybe_fail("ListProductSubscriptions")
+        directory = params["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"]
+        items = [r for r in self.records if r["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"] == directory]
+        if params.get("Product"):
+            items = [r for r in items if r["Product"] == params["Product"]]
+        for f in params.get("Filters") or []:
+            items = [r for r in items if r.get(f["Attribute"]) == f["Value"]]
+        return self._page(items, params, "ProductUserSummaries")
+
+    def start_product_subscription(self, aws_retry=False, **params):
+        self.calls.append(("StartProductSubscription", params))
+        self._maybe_fail("StartProductSubscription")
+        record = dict(Username=params["Username"], Product=params["Product"], IdentityProvider=params["IdentityProvider"], Status="ACTIVE",
+                      ProductUserArn=f"arn:aws:license-manager-user-subscriptions:us-east-1:123456789012:product-user/{len(self.records):032x}")
+        if params.get("Domain"):
+            record["Domain"] = params["Domain"]
+        self.records.append(record)
+        return {"ProductUserSummary": dict(record)}
+
+    def stop_product_subscription(self, aws_retry=False, **params):
+        self.calls.append(("StopProductSubscription", params))
+        self._maybe_fail("StopProductSubscription")
+        record = next((r for r in self.records if r["ProductUserArn"] == params.get("ProductUserArn")), None)
+        if record is None or record["Status"] == "INACTIVE":
+            raise client_error("ResourceNotFoundException", "StopProductSubscription")
+        record["Status"] = "INACTIVE"
+        return {"ProductUserSummary": dict(record)}
+
+    def writes(self):
+        return [c for c in self.calls if c[0] in ("StartProductSubscription", "StopProductSubscription")]
+
+
+def subscription(username, product, status="ACTIVE", domain="corp.example.com", n=0):
+    return dict(
+        Username=username,
+        Product=product,
+        IdentityProvider=IDP,
+        Domain=domain,
+        Status=status,
+        ProductUserArn=f"arn:aws:license-manager-user-subscriptions:us-east-1:123456789012:product-user/{n:032x}",
+    )

@@ -18,7 +18,11 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_u
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import build_target
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.targets import same_request
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils import product_subscriptions
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils import subscriptions
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeClient
+from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeSubscriptionClient
+from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import subscription
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import association
 
 USERS = ["alice", "bob", "carol", "o'brien", "zoë doe", "{{ x }}"]
@@ -61,6 +65,8 @@ def test_one_run_reaches_the_desired_state_and_a_second_has_nothing_to_do(curren
     client = world(current)
     outcomes = run(client, state, wanted, concurrency)
     assert not any(o.failed for o in outcomes)
+    assert sum(o.changed for o in outcomes) <= len(client.writes())  # changed means a write was made for the item
+    assert bool(client.writes()) == any(o.changed for o in outcomes)
     for item in wanted:
         found = matching(client, item)
         if state == "absent":
@@ -95,3 +101,46 @@ def test_no_record_is_written_twice_in_one_run(current, wanted):
     run(client, "absent", wanted, 4)
     arns = [c[1].get("InstanceUserArn") for c in client.writes()]
     assert len(arns) == len(set(arns))
+
+
+PRODUCTS = ["OFFICE_PROFESSIONAL", "VISUAL_STUDIO_ENTERPRISE"]
+SUB_STATUSES = ["ACTIVE", "INACTIVE", "PENDING_SOMETHING"]
+
+subscription_records = st.lists(
+    st.tuples(st.sampled_from(USERS), st.sampled_from(PRODUCTS), st.sampled_from(DOMAINS), st.sampled_from(SUB_STATUSES)),
+    max_size=15,
+)
+subscription_items = st.lists(
+    st.fixed_dictionaries({"username": st.sampled_from(USERS), "product": st.sampled_from(PRODUCTS)},
+                          optional={"domain": st.sampled_from(DOMAINS)}),
+    min_size=1,
+    max_size=10,
+)
+
+
+def run_subscriptions(client, state, wanted):
+    keys = product_subscriptions.ITEM_KEYS
+    params = dict((key, None) for key in keys)
+    params.update(users=wanted, directory_id="d-1234567890")
+    targets, _repeats = build_targets(params, state, product_subscriptions.build_target, keys, same_request)
+    return Reconciler(product_subscriptions.ProductSubscriptionKind(), client, state, concurrency=3).run(targets)
+
+
+@settings(max_examples=120, deadline=None)
+@given(current=subscription_records, wanted=subscription_items, state=st.sampled_from(["present", "absent"]))
+def test_subscriptions_converge_in_one_run_and_changed_means_written(current, wanted, state):
+    client = FakeSubscriptionClient([subscription(u, p, status=s, domain=d, n=n) for n, (u, p, d, s) in enumerate(current)], page_size=2)
+    outcomes = run_subscriptions(client, state, wanted)
+    assert not any(o.failed for o in outcomes)
+    assert sum(o.changed for o in outcomes) <= len(client.writes())
+    assert bool(client.writes()) == any(o.changed for o in outcomes)
+    for item in wanted:
+        found = [r for r in client.records if r["Username"] == item["username"] and r["Product"] == item["product"]
+                 and ("domain" not in item or (r.get("Domain") or "").lower() == item["domain"].lower())]
+        if state == "absent":
+            assert all(r["Status"] in subscriptions.ABSENT_STATUSES for r in found)
+        else:
+            assert any(r["Status"] in subscriptions.PRESENT_STATUSES for r in found)
+    writes = len(client.writes())
+    again = run_subscriptions(client, state, wanted)
+    assert len(client.writes()) == writes and not any(o.changed or o.failed for o in again)
