@@ -5,8 +5,8 @@
 
 """Filters the offboard role uses to turn discovery into work, and results into a report."""
 
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.associations import ABSENT_STATUSES as ASSOCIATION_ABSENT
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.subscriptions import ABSENT_STATUSES as SUBSCRIPTION_ABSENT
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.statuses import ASSOCIATION_ABSENT
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.statuses import SUBSCRIPTION_ABSENT
 
 OUTCOMES = ("disassociated", "unsubscribed", "already_absent", "not_found", "failed")
 # Lines per section of the summary; the report itself has every record.

@@ -16,17 +16,6 @@ from .client import record_identity
 from .client import write_call
 from .identity import directory_of
 
-ASSOCIATING = "ASSOCIATING"
-ASSOCIATED = "ASSOCIATED"
-DISASSOCIATING = "DISASSOCIATING"
-DISASSOCIATED = "DISASSOCIATED"
-
-# AWS does not enumerate association statuses. A record in one of these counts
-# as present; a record in any other status (known or not) does not.
-PRESENT_STATUSES = (ASSOCIATED, ASSOCIATING)
-# A record in one of these needs no DisassociateUser call; every other status does.
-ABSENT_STATUSES = (DISASSOCIATED, DISASSOCIATING)
-
 
 def list_instances(client, instance_id=None):
     """InstanceSummaries from ListInstances, optionally narrowed to one instance."""

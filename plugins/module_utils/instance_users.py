@@ -5,10 +5,6 @@
 
 """User associations (AssociateUser / DisassociateUser) as a kind for reconcile.py."""
 
-from .associations import ABSENT_STATUSES
-from .associations import ASSOCIATED
-from .associations import DISASSOCIATED
-from .associations import PRESENT_STATUSES
 from .associations import associate_user
 from .associations import disassociate_user
 from .associations import list_instances
@@ -18,6 +14,10 @@ from .concurrency import run_bounded
 from .identity import identity_key
 from .reconcile import ReadGroup
 from .reconcile import UserRecordKind
+from .statuses import ASSOCIATED
+from .statuses import ASSOCIATION_ABSENT
+from .statuses import ASSOCIATION_PRESENT
+from .statuses import DISASSOCIATED
 from .targets import build_user_target
 from .validation import check_instance_id
 
@@ -61,8 +61,8 @@ class InstanceUserKind(UserRecordKind):
 
     ARN_FIELD = "InstanceUserArn"
     NOUN = "association"
-    PRESENT_STATUSES = PRESENT_STATUSES
-    ABSENT_STATUSES = ABSENT_STATUSES
+    PRESENT_STATUSES = ASSOCIATION_PRESENT
+    ABSENT_STATUSES = ASSOCIATION_ABSENT
     DONE = dict(present=ASSOCIATED, absent=DISASSOCIATED)
     VERBS = dict(present="associated", absent="disassociated")
 

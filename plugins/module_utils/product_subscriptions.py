@@ -10,10 +10,10 @@ from .concurrency import run_bounded
 from .identity import identity_key
 from .reconcile import ReadGroup
 from .reconcile import UserRecordKind
-from .subscriptions import ABSENT_STATUSES
-from .subscriptions import ACTIVE
-from .subscriptions import INACTIVE
-from .subscriptions import PRESENT_STATUSES
+from .statuses import ACTIVE
+from .statuses import INACTIVE
+from .statuses import SUBSCRIPTION_ABSENT
+from .statuses import SUBSCRIPTION_PRESENT
 from .subscriptions import list_identity_providers
 from .subscriptions import list_product_subscriptions
 from .subscriptions import start_product_subscription
@@ -56,8 +56,8 @@ class ProductSubscriptionKind(UserRecordKind):
 
     ARN_FIELD = "ProductUserArn"
     NOUN = "product subscription"
-    PRESENT_STATUSES = PRESENT_STATUSES
-    ABSENT_STATUSES = ABSENT_STATUSES
+    PRESENT_STATUSES = SUBSCRIPTION_PRESENT
+    ABSENT_STATUSES = SUBSCRIPTION_ABSENT
     DONE = dict(present=ACTIVE, absent=INACTIVE)
     VERBS = dict(present="subscribed", absent="unsubscribed")
 

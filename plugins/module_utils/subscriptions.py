@@ -15,16 +15,6 @@ from .client import record_identity
 from .client import write_call
 from .identity import directory_of
 
-ACTIVE = "ACTIVE"
-INACTIVE = "INACTIVE"
-
-# AWS does not enumerate product subscription statuses. ACTIVE counts as subscribed;
-# a subscription in any other status is not, and needs no StopProductSubscription
-# only when INACTIVE (for any other status the stop is attempted).
-PRESENT_STATUSES = (ACTIVE,)
-ABSENT_STATUSES = (INACTIVE,)
-
-
 def list_identity_providers(client):
     """IdentityProviderSummaries from ListIdentityProviders."""
     handler = LmusErrorHandler.common_error_handler("list identity providers")

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.associations import ABSENT_STATUSES
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.associations import PRESENT_STATUSES
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.statuses import ASSOCIATION_ABSENT as ABSENT_STATUSES
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.statuses import ASSOCIATION_PRESENT as PRESENT_STATUSES
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.batch import build_targets
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import ITEM_KEYS
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import InstanceUserKind
@@ -19,7 +19,7 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_u
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.targets import same_request
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils import product_subscriptions
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils import subscriptions
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils import statuses
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeClient
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeSubscriptionClient
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import subscription
@@ -138,9 +138,9 @@ def test_subscriptions_converge_in_one_run_and_changed_means_written(current, wa
         found = [r for r in client.records if r["Username"] == item["username"] and r["Product"] == item["product"]
                  and ("domain" not in item or (r.get("Domain") or "").lower() == item["domain"].lower())]
         if state == "absent":
-            assert all(r["Status"] in subscriptions.ABSENT_STATUSES for r in found)
+            assert all(r["Status"] in statuses.SUBSCRIPTION_ABSENT for r in found)
         else:
-            assert any(r["Status"] in subscriptions.PRESENT_STATUSES for r in found)
+            assert any(r["Status"] in statuses.SUBSCRIPTION_PRESENT for r in found)
     writes = len(client.writes())
     again = run_subscriptions(client, state, wanted)
     assert len(client.writes()) == writes and not any(o.changed or o.failed for o in again)
