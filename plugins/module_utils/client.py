@@ -53,13 +53,14 @@ def connect(module, concurrency=1):
     """One client for the whole run, safe to share between worker threads.
 
     botocore's own retries (which also cover dropped connections and read
-    timeouts) stay on; ``aws_config`` from the task overrides these defaults,
-    e.g. ``aws_config: {retries: {mode: adaptive}}`` for client-side rate limiting.
+    timeouts) run in adaptive mode: standard retries plus a client-side rate
+    limiter, shared by the worker threads, that slows down once the service
+    throttles. ``aws_config`` from the task overrides these defaults.
     """
     module.require_botocore_at_least(MINIMUM_BOTOCORE, reason="to manage user-based subscriptions")
     config = botocore.config.Config(
         max_pool_connections=max(1, concurrency),
-        retries={"mode": "standard", "max_attempts": 3},
+        retries={"mode": "adaptive", "max_attempts": 3},
     )
     return module.client(SERVICE, retry_decorator=lmus_retry, config=config)
 

@@ -115,8 +115,9 @@ notes:
   - A C(ResourceNotFoundException) from C(DisassociateUser) means the association is already gone, and is not an error.
   - >-
     C(ThrottlingException) and C(InternalServerException) are retried with jittered exponential backoff,
-    on top of botocore's own retries (standard mode), which also cover dropped connections and read timeouts.
-    Set O(aws_config) to change botocore's retry mode, for example O(aws_config={"retries": {"mode": "adaptive"}})
+    on top of botocore's own retries, which also cover dropped connections and read timeouts. botocore runs in
+    adaptive mode, whose client-side rate limiting slows the calls down once the service throttles.
+    Set O(aws_config) to change that, for example O(aws_config={"retries": {"mode": "standard", "max_attempts": 5}})
     for client-side rate limiting.
   - Reading associations uses the C(Username) filter of C(ListUserAssociations) to narrow the read, and
     always matches the returned records itself.

@@ -113,8 +113,9 @@ notes:
   - A C(ResourceNotFoundException) from C(StopProductSubscription) means the subscription is already stopped, and is not an error.
   - >-
     C(ThrottlingException) and C(InternalServerException) are retried with jittered exponential backoff,
-    on top of botocore's own retries (standard mode), which also cover dropped connections and read timeouts.
-    Set O(aws_config) to change botocore's retry mode, for example O(aws_config={"retries": {"mode": "adaptive"}}).
+    on top of botocore's own retries, which also cover dropped connections and read timeouts. botocore runs in
+    adaptive mode, whose client-side rate limiting slows the calls down once the service throttles.
+    Set O(aws_config) to change that, for example O(aws_config={"retries": {"mode": "standard", "max_attempts": 5}}).
 extends_documentation_fragment:
   - lmus.user_subscriptions.identity_provider
   - amazon.aws.common.modules
