@@ -62,7 +62,7 @@ endif
 QUIET_PIP := { grep --line-buffered -v -E "^(WARNING|DEPRECATION): .*Location '?file:.*is ignored|Looking in links|Looking in indexes" || true; }
 
 .PHONY: help venv tree sanity lint doc build units emulator-tests integration pytest test demo clean distclean \
-        docs docs-check changelog changelog-lint ee
+        docs docs-check changelog changelog-lint ee bench bench-throttle
 
 help:
 	@echo "make test            everything CI runs: venv tree sanity lint doc docs-check build + all pytest suites"
@@ -78,6 +78,7 @@ help:
 	@echo "make changelog-lint  antsibull-changelog lint (fragments and changelogs/changelog.yaml)"
 	@echo "make changelog       regenerate CHANGELOG.rst from changelogs/changelog.yaml"
 	@echo "make ee              ansible-builder create: an execution environment build context in .build/ee"
+	@echo "make bench           the performance benchmark (docs/performance.md); make bench-throttle: its throttling variant"
 	@echo "make units | emulator-tests | integration    one pytest suite"
 	@echo "make clean           remove .build and caches (keeps .venv); make distclean also removes .venv"
 
@@ -265,6 +266,14 @@ pytest: tree
 
 test: venv tree sanity lint doc docs-check build
 	@$(MAKE) pytest
+
+# ---------------------------------------------------------------- benchmark
+# Not part of make test: about 4 minutes (bench) and 11 minutes (bench-throttle); see docs/performance.md.
+bench: tree
+	@$(VPY) benchmarks/offboard_bench.py $(BENCH_ARGS)
+
+bench-throttle: tree
+	@$(VPY) benchmarks/offboard_bench.py --throttle $(BENCH_ARGS)
 
 # ---------------------------------------------------------------- demo
 demo: tree

@@ -15,6 +15,7 @@ from .client import record_identity
 from .client import write_call
 from .identity import directory_of
 
+
 def list_identity_providers(client):
     """IdentityProviderSummaries from ListIdentityProviders."""
     handler = LmusErrorHandler.common_error_handler("list identity providers")
