@@ -10,6 +10,7 @@ identity provider replaces the top-level one as a whole, repeated items are
 handled once, and the task fails at the end when any item failed.
 """
 
+from .client import error_code
 from .validation import LmusInputError
 
 IDENTITY_KEYS = ("directory_id", "identity_provider")
@@ -57,7 +58,8 @@ def build_targets(params, state, build_target, item_keys, identity_of, list_opti
 def item_result(outcome, to_result, fields):
     target = outcome.target
     result = {name: getter(target) for name, getter in fields.items()}
-    result.update(changed=outcome.changed, failed=outcome.failed, msg=outcome.msg)
+    code = error_code(outcome.error) if outcome.failed and outcome.error is not None else None
+    result.update(changed=outcome.changed, failed=outcome.failed, msg=outcome.msg, code=code)
     return result, to_result(outcome.after)
 
 
@@ -100,15 +102,17 @@ class Report:
 
     def _exit_batch(self, outcomes, repeats):
         module = self.module
-        by_index = {o.target.index: o for o in outcomes}
+        by_index = {}
+        for outcome in outcomes:
+            by_index.setdefault(outcome.target.index, []).append(outcome)
         results = []
         for index in range(len(module.params[self.list_option])):
-            outcome = by_index[repeats.get(index, index)]
-            result, after = item_result(outcome, self.to_result, self.fields)
-            if index in repeats:
-                result.update(changed=False, msg=f"same as {self.list_option}[{repeats[index]}]: {outcome.msg}")
-            result[self.result_key] = after
-            results.append(result)
+            for outcome in by_index[repeats.get(index, index)]:
+                result, after = item_result(outcome, self.to_result, self.fields)
+                if index in repeats:
+                    result.update(changed=False, msg=f"same as {self.list_option}[{repeats[index]}]: {outcome.msg}")
+                result[self.result_key] = after
+                results.append(result)
         for index, first in sorted(repeats.items()):
             module.warn(f"{self.list_option}[{index}] repeats {self.list_option}[{first}]; it was handled once")
         failed = [r for r in results if r["failed"]]
@@ -118,7 +122,9 @@ class Report:
         if module._diff:
             output["diff"] = self._diff(outcomes)
         verb = "would change" if module.check_mode else "changed"
-        counts = f"{summary['total']} items: {changed} {verb}, {summary['unchanged']} unchanged, {len(failed)} failed"
+        items = len(module.params[self.list_option])
+        found = f"{items} items" if items == len(results) else f"{items} items, {len(results)} results"
+        counts = f"{found}: {changed} {verb}, {summary['unchanged']} unchanged, {len(failed)} failed"
         if failed:
             module.fail_json(msg=f"{counts}; first failure: {failed[0]['msg']}", **output)
         module.exit_json(msg=counts, **output)

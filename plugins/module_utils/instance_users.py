@@ -73,34 +73,46 @@ class InstanceUserKind(UserRecordKind):
     def read(self, client, group, username=None):
         return list_user_associations(client, group.instance_id, group.identity_provider, username=username)
 
-    def locate(self, client, outcomes, cache, concurrency):
-        """Find the associations named only by ARN: list the instances, read each once."""
-        if not outcomes:
-            return
-        wanted = {o.target.extra.get("instance_id") for o in outcomes}
+    def candidate_groups(self, client, targets, concurrency):
+        """The instances (from ListInstances) that may hold each target's associations.
+
+        One unfiltered ListInstances covers every target when any lacks an instance ID;
+        otherwise each instance is listed by ID. A target with an identity provider
+        only looks at instances with that provider.
+        """
+        if not targets:
+            return []
+        wanted = {t.extra.get("instance_id") for t in targets}
         if None in wanted:
             wanted = {None}  # one unfiltered ListInstances covers every target
-        instance_lists = dict(zip(wanted, run_bounded(lambda i: list_instances(client, i), wanted, concurrency)))
-        groups = {}
-        for instances in instance_lists.values():
-            for summary in [] if isinstance(instances, Failure) else instances:
-                if summary.get("IdentityProvider"):
-                    groups.setdefault(InstanceGroup(summary["InstanceId"], summary["IdentityProvider"]), [])
-        todo = [g for g in groups if g not in cache]
-        cache.update(zip(todo, run_bounded(lambda g: self.read(client, g), todo, concurrency)))
-        for outcome in outcomes:
-            target = outcome.target
-            instances = instance_lists[None if None in instance_lists else target.extra.get("instance_id")]
+        listed = dict(zip(wanted, run_bounded(lambda i: list_instances(client, i), wanted, concurrency)))
+        shared = {}  # equal filters share one list of groups
+        candidates = []
+        for target in targets:
+            instance_id, provider = target.extra.get("instance_id"), target.extra.get("identity_provider")
+            instances = listed[None if None in listed else instance_id]
+            key = (instance_id, identity_key(provider))
             if isinstance(instances, Failure):
-                outcome.fail(instances.exception, who=f"association {target.arn} could not be looked for")
-                continue
-            found = self.resolve_arn(outcome, groups, cache, lambda g: target.extra.get("instance_id") in (None, g.instance_id))
-            if found is None:
-                continue
-            group, record = found
-            target.group = group
-            target.username, target.domain = record["Username"], record.get("Domain")
-            target.extra.update(instance_id=group.instance_id, identity_provider=group.identity_provider)
+                candidates.append(instances)
+            elif key in shared:
+                candidates.append(shared[key])
+            else:
+                candidates.append(shared.setdefault(key, [
+                    InstanceGroup(s["InstanceId"], s["IdentityProvider"]) for s in instances
+                    if s.get("IdentityProvider") and instance_id in (None, s["InstanceId"]) and key[1] in (None, identity_key(s["IdentityProvider"]))
+                ]))
+        return candidates
+
+    def places(self, group, matches):
+        return [dict(instance_id=group.instance_id, identity_provider=group.identity_provider)]
+
+    def describe_not_found(self, target, candidates):
+        if not candidates:
+            which = "the instance was" if target.extra.get("instance_id") else "no instance was"
+            return f"{self.who(target)}: {which} not found (ListInstances), nothing to remove"
+        if target.extra.get("instance_id"):
+            return self.describe_unchanged(target, "absent", None)
+        return f"{self.who(target)} has no association on the {len(candidates)} instance(s) read, nothing to remove"
 
     def new_record(self, target):
         record = dict(Username=target.username, InstanceId=target.extra["instance_id"], IdentityProvider=target.extra["identity_provider"])

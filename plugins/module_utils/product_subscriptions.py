@@ -69,33 +69,44 @@ class ProductSubscriptionKind(UserRecordKind):
     def read(self, client, group, username=None):
         return list_product_subscriptions(client, group.identity_provider, group.product, username=username)
 
-    def locate(self, client, outcomes, cache, concurrency):
-        """Find the subscriptions named only by ARN: read every product of each identity provider once."""
-        if not outcomes:
-            return
-        providers = {}
-        if any(o.target.extra["identity_provider"] is None for o in outcomes):
+    def candidate_groups(self, client, targets, concurrency):
+        """The identity providers (the target's own, or every registered one) that may hold each target's subscriptions.
+
+        Each group is one provider and the target's product, or every product when it has none.
+        """
+        if not targets:
+            return []
+        providers = None
+        if any(t.extra["identity_provider"] is None for t in targets):
             [listed] = run_bounded(lambda _: list_identity_providers(client), [None], 1)
-            if isinstance(listed, Failure):
-                for outcome in outcomes:
-                    outcome.fail(listed.exception, who=f"product subscription {outcome.target.arn} could not be looked for")
-                return
-            providers.update((identity_key(p["IdentityProvider"]), p["IdentityProvider"]) for p in listed)
-        providers.update((identity_key(o.target.extra["identity_provider"]), o.target.extra["identity_provider"])
-                         for o in outcomes if o.target.extra["identity_provider"])
-        groups = [SubscriptionGroup(provider) for provider in providers.values()]
-        todo = [g for g in groups if g not in cache]
-        cache.update(zip(todo, run_bounded(lambda g: self.read(client, g), todo, concurrency)))
-        for outcome in outcomes:
-            target = outcome.target
-            wanted = identity_key(target.extra["identity_provider"])
-            found = self.resolve_arn(outcome, groups, cache, lambda g: wanted in (None, g.provider_key))
-            if found is None:
+            providers = listed if isinstance(listed, Failure) else list({identity_key(p["IdentityProvider"]): p["IdentityProvider"] for p in listed}.values())
+        shared = {}
+        candidates = []
+        for target in targets:
+            own, product = target.extra["identity_provider"], target.extra.get("product")
+            if own is None and isinstance(providers, Failure):
+                candidates.append(providers)
                 continue
-            group, record = found
-            target.group = group
-            target.username, target.domain = record["Username"], record.get("Domain")
-            target.extra.update(product=record["Product"], identity_provider=group.identity_provider)
+            key = (identity_key(own), product)
+            if key not in shared:
+                shared[key] = [SubscriptionGroup(p, product) for p in ([own] if own else providers)]
+            candidates.append(shared[key])
+        return candidates
+
+    def places(self, group, matches):
+        if group.product or matches is None:
+            return [dict(product=group.product, identity_provider=group.identity_provider)]
+        products = dict.fromkeys(r.get("Product") for r in matches)
+        return [dict(product=product, identity_provider=group.identity_provider) for product in products]
+
+    def matches(self, target, record):
+        product = target.extra.get("product")
+        return super().matches(target, record) and (target.arn or product is None or record.get("Product") == product)
+
+    def describe_not_found(self, target, candidates):
+        if not candidates:
+            return f"{self.who(target)}: no identity provider is registered (ListIdentityProviders), nothing to remove"
+        return f"no {self.who(target)} was found under the {len(candidates)} identity provider(s) read, nothing to remove"
 
     def new_record(self, target):
         record = dict(Username=target.username, Product=target.extra["product"], IdentityProvider=target.extra["identity_provider"])

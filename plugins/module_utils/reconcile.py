@@ -78,16 +78,54 @@ class Reconciler:
         self._index = {}
 
     def run(self, targets):
+        """Each target's Outcomes, in order: one, or one per place where a target without one was found."""
         outcomes = [Outcome(target) for target in targets]
-        self.kind.locate(self.client, [o for o in outcomes if o.target.group is None], self.cache, self.concurrency)
-        groups = _groups_of([o.target for o in outcomes if not o.failed])
+        groups = _groups_of([o.target for o in outcomes])
+        unplaced = [o for o in outcomes if o.target.group is None]
+        where = self.kind.candidate_groups(self.client, [o.target for o in unplaced], self.concurrency)
+        for outcome, candidates in zip(unplaced, where):
+            if isinstance(candidates, Failure):
+                outcome.fail(candidates.exception, who=f"{self.kind.who(outcome.target)} could not be looked for")
+                continue
+            for group in candidates:
+                groups.setdefault(group, []).append(outcome.target)
         _read_groups(self.kind, self.client, groups, self.concurrency, self.cache)
+        candidates_of = {id(o): c for o, c in zip(unplaced, where)}
+        outcomes = [found for o in outcomes for found in (self._locate(o, candidates_of[id(o)]) if id(o) in candidates_of else [o])]
         writes = self._unclaimed([w for o in outcomes if not o.failed for w in self._decide(o)])
         if writes and not self.check_mode:
             self._apply(writes)
             if self.wait:
                 self._wait([o for o in outcomes if o.pending])
         return outcomes
+
+    def _locate(self, outcome, candidates):
+        """The outcomes of a target without a group, once its candidate groups are read.
+
+        A target named by ARN gets the group that holds the ARN. A user gets one
+        outcome per place (see the kind's ``places``) where a record of theirs is,
+        and one per candidate group that could not be read.
+        """
+        target = outcome.target
+        if outcome.failed:
+            return [outcome]
+        if target.arn:
+            found = self.kind.resolve_arn(outcome, candidates, self.cache)
+            if found is not None:
+                group, record = found
+                placed = target.placed(group, **self.kind.place_of(group, record))
+                placed.username, placed.domain = record["Username"], record.get("Domain")
+                outcome.target = placed
+            return [outcome]
+        located = []
+        for group in candidates:
+            records = self.cache.get(group)
+            matches = None if isinstance(records, Failure) else [r for r in self._candidates(target, group) if self.kind.matches(target, r)]
+            if matches != []:
+                located.extend(Outcome(target.placed(group, **place)) for place in self.kind.places(group, matches))
+        if not located:
+            outcome.msg = self.kind.describe_not_found(target, candidates)
+        return located or [outcome]
 
     def _decide(self, outcome):
         """Set ``before`` and the predicted ``after``; return the writes to make."""
@@ -96,7 +134,7 @@ class Reconciler:
         if isinstance(records, Failure):
             outcome.fail(records.exception, who=self.kind.who(target))
             return []
-        matches = [r for r in self._candidates(target, records) if self.kind.matches(target, r)]
+        matches = [r for r in self._candidates(target, target.group) if self.kind.matches(target, r)]
         outcome.before = self.kind.current(matches)
         writes = self.kind.plan(target, self.state, matches)
         if not writes:
@@ -108,12 +146,12 @@ class Reconciler:
         outcome.msg = self.kind.describe_change(target, self.state, self.check_mode)
         return [(outcome, record) for record in writes]
 
-    def _candidates(self, target, records):
+    def _candidates(self, target, group):
         """The group's records with the target's user name or ARN, from an index built once per group."""
-        index = self._index.get(target.group)
+        index = self._index.get(group)
         if index is None:
-            index = self._index[target.group] = {}
-            for record in records or []:
+            index = self._index[group] = {}
+            for record in self.cache.get(group) or []:
                 index.setdefault(record.get("Username"), []).append(record)
                 index.setdefault(("arn", record.get(self.kind.ARN_FIELD)), []).append(record)
         return index.get(("arn", target.arn) if target.arn else target.username, [])
@@ -154,7 +192,7 @@ class Reconciler:
                 continue
             # The service says it is already so: someone (or a retried call) got there first.
             outcome.changed = False
-            outcome.after = None
+            outcome.after = self.kind.predict(outcome.target, self.state, outcome.before) if self.state == "absent" else None
             outcome.msg = self.kind.describe_unchanged(outcome.target, self.state, None)
             outcome.pending = self.state == "present"  # a conflict is checked by the wait
 
@@ -210,7 +248,8 @@ class UserRecordKind:
 
     Records are the API's summaries (InstanceUserSummary, ProductUserSummary): a
     user name, a domain, a status and an ARN. Subclasses set the class attributes
-    and implement ``read``, ``locate``, ``new_record``, ``write`` and ``who``.
+    and implement ``read``, ``candidate_groups``, ``places``, ``new_record``,
+    ``write`` and ``who``.
     """
 
     ARN_FIELD = None
@@ -221,8 +260,27 @@ class UserRecordKind:
 
     NOUN = "record"  # what an ARN names, in messages
 
-    def resolve_arn(self, outcome, groups, cache, eligible):
-        """The (group, record) with the outcome's ARN among the read, ``eligible`` groups, or None.
+    def candidate_groups(self, client, targets, concurrency):
+        """For each target without a group: the groups that may hold its records, or a Failure."""
+        raise NotImplementedError
+
+    def places(self, group, matches):
+        """The places (dicts of the target's extra fields) where a user's ``matches`` in ``group`` are.
+
+        ``matches`` is None when the group could not be read: one place, to fail.
+        """
+        raise NotImplementedError
+
+    def place_of(self, group, record):
+        """The place of one record found by ARN."""
+        [place] = self.places(group, [record])
+        return place
+
+    def describe_not_found(self, target, candidates):
+        return f"no {self.NOUN} of {self.who(target)} was found in {len(candidates)} place(s) read, nothing to remove"
+
+    def resolve_arn(self, outcome, groups, cache):
+        """The (group, record) with the outcome's ARN among the read ``groups``, or None.
 
         Not found: nothing to remove, unless a group that could hold it was not read,
         in which case the outcome fails with that read's error.
@@ -230,8 +288,6 @@ class UserRecordKind:
         target = outcome.target
         unread = None
         for group in groups:
-            if not eligible(group):
-                continue
             records = cache.get(group)
             if isinstance(records, Failure):
                 unread = unread or records

@@ -6,6 +6,7 @@
 """Requested items (Targets), checked before any API call."""
 
 from .identity import build_identity_provider
+from .identity import identity_key
 from .validation import LmusInputError
 from .validation import check_arn
 from .validation import check_username
@@ -23,6 +24,12 @@ class Target:
         self.extra = extra
         self.group = None  # set by the kind once the target's location is known
 
+    def placed(self, group, **extra):
+        """A copy of this target at ``group``, with ``extra`` (e.g. the instance) filled in."""
+        target = Target(self.index, self.label, username=self.username, domain=self.domain, arn=self.arn, **dict(self.extra, **extra))
+        target.group = group
+        return target
+
 
 def build_user_target(index, item, state, label, arn_option, required, group_of, check_item=None):
     """Check one item and make its Target.
@@ -32,6 +39,10 @@ def build_user_target(index, item, state, label, arn_option, required, group_of,
     options that, with ``username`` and an identity provider, name the record;
     ``group_of(target)`` gives its read group; ``check_item(item, prefix)`` checks
     the kind's own options. ``label`` (e.g. ``users[3]``) prefixes option names in messages.
+
+    A batch item (``label`` set) with state=absent may leave out the ``required``
+    options and the identity provider: its group is then None, and the kind finds
+    every record of the user (see Reconciler.run).
     """
     prefix = f"{label}." if label else ""
     arn = item.get(arn_option)
@@ -49,8 +60,9 @@ def build_user_target(index, item, state, label, arn_option, required, group_of,
         missing = [prefix + name for name in required if item.get(name) is None]
         if identity_provider is None:
             missing.append(f"{prefix}directory_id or {prefix}identity_provider")
-        if missing:
-            raise LmusInputError(f"missing {' and '.join(missing)}: needed to name user {item['username']!r} (or give {prefix}{arn_option})")
+        if missing and not (label and state == "absent"):
+            hint = f" (or give {arn_option}; or list the user under users to remove them wherever they are found)" if state == "absent" else ""
+            raise LmusInputError(f"missing {' and '.join(missing)}: needed to name user {item['username']!r}{hint}")
     if item.get("tags") and state == "absent":
         raise LmusInputError(f"{prefix}tags: only valid with state=present, got {item['tags']!r}")
     extra = {name: item.get(name) for name in required}
@@ -64,4 +76,8 @@ def same_request(target):
     """The key under which two items are the same request (repeats are handled once)."""
     if target.arn:
         return ("arn", target.arn)
-    return (target.username, target.domain.lower() if target.domain else None, target.group)
+    domain = target.domain.lower() if target.domain else None
+    if target.group is None:  # found wherever the user is: what narrows the search tells requests apart
+        where = tuple(sorted((name, value) for name, value in target.extra.items() if name not in ("identity_provider", "tags")))
+        return (target.username, domain, where, identity_key(target.extra.get("identity_provider")))
+    return (target.username, domain, target.group)

@@ -37,6 +37,7 @@ options:
     description:
       - The EC2 instance that provides user-based subscriptions, V(i-) followed by 8 or 17 hex digits.
       - Required unless O(instance_user_arn) names the association. With O(instance_user_arn) it narrows the search to one instance.
+      - May be left out of an item of O(users) with O(state=absent), see O(users).
     type: str
   domain:
     description:
@@ -64,6 +65,12 @@ options:
       - The top-level O(username), O(instance_id), O(domain), O(directory_id), O(identity_provider), O(instance_user_arn)
         and O(tags) are defaults for every item. An item's O(users[].directory_id) or O(users[].identity_provider)
         replaces the top-level identity provider as a whole.
+      - With O(state=absent) an item may leave out O(users[].instance_id), the identity provider, or both;
+        the module then removes the user wherever it finds them. It lists the instances (C(ListInstances),
+        narrowed to the item's instance or identity provider when it gives one), reads each instance once for all such
+        items, and gives one entry in RV(results) per instance where the user has an association,
+        or a single entry with RV(results[].instance_user={}) when they have none.
+        This is how the C(lmus.user_subscriptions.offboard) role removes departing users in one task.
       - One item's failure never stops the others. The task fails at the end when any item failed, with every result returned.
       - An item that repeats an earlier one is handled once, with a warning.
       - Mutually exclusive with O(username) and O(instance_user_arn).
@@ -74,7 +81,7 @@ options:
         description: The Active Directory user name.
         type: str
       instance_id:
-        description: The EC2 instance.
+        description: The EC2 instance. With O(state=absent) it may be left out, meaning every instance.
         type: str
       domain:
         description: The Active Directory domain of the user.
@@ -169,6 +176,18 @@ EXAMPLES = r"""
       - {instance_user_arn: "arn:aws:license-manager-user-subscriptions:us-east-1:123456789012:instance-user/0123456789abcdef"}
   register: offboarded
 
+- name: Remove departing users from every instance they are on, whatever its identity provider
+  lmus.user_subscriptions.lmus_instance_user:
+    state: absent
+    users:
+      - username: jdoe
+      - username: asmith
+  register: removed_everywhere
+
+- name: List where they were found (one result per association)
+  ansible.builtin.debug:
+    msg: "{{ removed_everywhere.results | selectattr('changed') | map(attribute='instance_id') | list }}"
+
 - name: Show the batch summary
   ansible.builtin.debug:
     msg: "{{ offboarded.summary }}"
@@ -241,7 +260,10 @@ instance_user:
       type: str
       sample: "2026-11-25T12:00:00Z"
 results:
-  description: One entry per item of O(users), in input order.
+  description:
+    - One entry per item of O(users), in input order.
+    - An item without an instance (see O(users)) has one entry per instance where the user was found, in place,
+      or one entry with RV(results[].instance_id=null) and RV(results[].instance_user={}) when they were found nowhere.
   returned: when O(users) is set
   type: list
   elements: dict
@@ -254,7 +276,9 @@ results:
       type: str
       sample: jdoe
     instance_id:
-      description: The instance of the item; C(null) for an ARN that was not found.
+      description:
+        - The instance of the item, or where the user was found; C(null) for an ARN that was not found,
+          and for an item without an instance whose user was found nowhere (or when the instances could not be listed).
       returned: always
       type: str
       sample: i-0123456789abcdef0
@@ -276,17 +300,23 @@ results:
       returned: always
       type: str
       sample: "user 'jdoe' on instance i-0123456789abcdef0 was disassociated"
+    code:
+      description: For a failure caused by an API error, the AWS error code; otherwise C(null).
+      returned: always
+      type: str
+      sample: AccessDeniedException
+      version_added: 0.2.0
     instance_user:
       description: The association after the task, as RV(instance_user); C({}) when there is none.
       returned: always
       type: dict
 summary:
-  description: Counts of the batch's items.
+  description: Counts of the entries in RV(results).
   returned: when O(users) is set
   type: dict
   contains:
     total:
-      description: Number of items.
+      description: Number of entries in RV(results).
       returned: always
       type: int
       sample: 4

@@ -37,6 +37,7 @@ options:
       - The product, for example V(OFFICE_PROFESSIONAL), V(OFFICE_PROFESSIONAL_PLUS), V(VISUAL_STUDIO_ENTERPRISE),
         V(VISUAL_STUDIO_PROFESSIONAL) or V(REMOTE_DESKTOP_SERVICES). Passed to the API as given.
       - Required unless O(product_user_arn) names the subscription.
+      - May be left out of an item of O(users) with O(state=absent), see O(users).
     type: str
   domain:
     description:
@@ -63,6 +64,12 @@ options:
       - The top-level O(username), O(product), O(domain), O(directory_id), O(identity_provider), O(product_user_arn)
         and O(tags) are defaults for every item. An item's O(users[].directory_id) or O(users[].identity_provider)
         replaces the top-level identity provider as a whole.
+      - With O(state=absent) an item may leave out O(users[].product), the identity provider, or both;
+        the module then stops the user's subscriptions wherever it finds them. It lists the identity providers
+        (C(ListIdentityProviders), unless the item gives one), reads each once for all such items (every product, or the
+        item's product), and gives one entry in RV(results) per product and identity provider where the user has a
+        subscription, or a single entry with RV(results[].product_subscription={}) when they have none.
+        This is how the C(lmus.user_subscriptions.offboard) role stops departing users' subscriptions in one task.
       - One item's failure never stops the others. The task fails at the end when any item failed, with every result returned.
       - An item that repeats an earlier one is handled once, with a warning.
       - Mutually exclusive with O(username) and O(product_user_arn).
@@ -73,7 +80,7 @@ options:
         description: The Active Directory user name.
         type: str
       product:
-        description: The product.
+        description: The product. With O(state=absent) it may be left out, meaning every product.
         type: str
       domain:
         description: The Active Directory domain of the user.
@@ -155,6 +162,14 @@ EXAMPLES = r"""
       - {username: jdoe, product: VISUAL_STUDIO_ENTERPRISE}
       - {username: asmith, product: OFFICE_PROFESSIONAL}
   register: stopped
+
+- name: Stop every subscription of departing users, under every identity provider
+  lmus.user_subscriptions.lmus_product_subscription:
+    state: absent
+    users:
+      - username: jdoe
+      - username: asmith
+  register: stopped_everywhere
 """
 
 RETURN = r"""
@@ -215,7 +230,10 @@ product_subscription:
       type: str
       sample: "2026-11-25T12:00:00Z"
 results:
-  description: One entry per item of O(users), in input order.
+  description:
+    - One entry per item of O(users), in input order.
+    - An item without a product or identity provider (see O(users)) has one entry per subscription found, in place,
+      or one entry with RV(results[].product_subscription={}) when the user has none.
   returned: when O(users) is set
   type: list
   elements: dict
@@ -228,7 +246,9 @@ results:
       type: str
       sample: jdoe
     product:
-      description: The product of the item; C(null) for an ARN that was not found.
+      description:
+        - The product of the item, or of the subscription found; C(null) for an ARN that was not found,
+          and for an item without a product whose user was found nowhere (or whose identity provider could not be read).
       returned: always
       type: str
       sample: OFFICE_PROFESSIONAL
@@ -249,17 +269,23 @@ results:
       description: What happened to this item; for a failure, the AWS error code and message.
       returned: always
       type: str
+    code:
+      description: For a failure caused by an API error, the AWS error code; otherwise C(null).
+      returned: always
+      type: str
+      sample: AccessDeniedException
+      version_added: 0.2.0
     product_subscription:
       description: The subscription after the task, as RV(product_subscription); C({}) when there is none.
       returned: always
       type: dict
 summary:
-  description: Counts of the batch's items.
+  description: Counts of the entries in RV(results).
   returned: when O(users) is set
   type: dict
   contains:
     total:
-      description: Number of items.
+      description: Number of entries in RV(results).
       returned: always
       type: int
       sample: 3
