@@ -51,17 +51,32 @@ def offboard_subscription_items(product_subscriptions, products=None):
     ]
 
 
-def _write_records(result, where, done, report):
+def offboard_user_items(usernames, key=None, values=None):
+    """``users`` items for a write module with state=absent: one per user, or one per user and value of ``key``.
+
+    Without ``values`` an item names only the user, and the module removes every
+    record of theirs wherever it finds one.
+    """
+    if not values:
+        return [dict(username=name) for name in usernames]
+    return [{"username": name, key: value} for name in usernames for value in values]
+
+
+def _write_records(result, where, done, report, seen):
+    """Sort a write module's results into the report; ``seen`` collects the users with a record or a failure."""
     for item in (result or {}).get("results") or []:
         record = {k: item.get(k) for k in ("username", "domain", where)}
         after = item.get("instance_user") or item.get("product_subscription") or {}
         record.update(directory_id=_directory(after), arn=after.get("instance_user_arn") or after.get("product_user_arn"))
         if item.get("failed"):
-            report["failed"].append(dict(record, msg=item.get("msg")))
+            report["failed"].append(dict(record, code=item.get("code"), msg=item.get("msg")))
         elif item.get("changed"):
             report[done].append(record)
+        elif after:
+            report["already_absent"].append(dict(record, status=after.get("status")))
         else:
-            report["already_absent"].append(dict(record, status="absent before the write"))
+            continue  # nothing of this user here
+        seen.add(item.get("username"))
 
 
 def _read_failures(info, where, usernames, report):
@@ -69,11 +84,12 @@ def _read_failures(info, where, usernames, report):
         report["failed"].append(dict(usernames=list(usernames), code=failure.get("code"), msg=failure.get("msg"), **{where: failure.get(where)}))
 
 
-def offboard_report(usernames, associations, subscriptions=None, disassociated=None, unsubscribed=None, products=None, dry_run=False):
+def offboard_report(usernames, associations=None, subscriptions=None, disassociated=None, unsubscribed=None, products=None, dry_run=False):
     """The offboarding report: every departing user ends in at least one known outcome.
 
-    ``associations`` / ``subscriptions`` are the registered info module results,
-    ``disassociated`` / ``unsubscribed`` the registered batch results (absent when skipped).
+    ``disassociated`` / ``unsubscribed`` are the registered batch results (None when
+    skipped). ``associations`` / ``subscriptions`` are registered info module results,
+    for a run that listed first and gave the write modules only what it found (None otherwise).
     """
     report = {outcome: [] for outcome in OUTCOMES}
     found = set()
@@ -89,8 +105,8 @@ def offboard_report(usernames, associations, subscriptions=None, disassociated=N
             report["already_absent"].append({k: record.get(k) for k in ("username", "domain", "product", "status")})
     _read_failures(associations, "instance_id", usernames, report)
     _read_failures(subscriptions, "directory_id", usernames, report)
-    _write_records(disassociated, "instance_id", "disassociated", report)
-    _write_records(unsubscribed, "product", "unsubscribed", report)
+    _write_records(disassociated, "instance_id", "disassociated", report, found)
+    _write_records(unsubscribed, "product", "unsubscribed", report, found)
     # A user found nowhere is not_found only when every read succeeded; otherwise the
     # failed records name them, since they may hold something where the read failed.
     unread = any((info or {}).get("failures") for info in (associations, subscriptions))
@@ -135,6 +151,7 @@ class FilterModule:
             departing_usernames=departing_usernames,
             offboard_association_items=offboard_association_items,
             offboard_subscription_items=offboard_subscription_items,
+            offboard_user_items=offboard_user_items,
             offboard_report=offboard_report,
             offboard_summary=offboard_summary,
         )

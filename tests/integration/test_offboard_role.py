@@ -67,6 +67,11 @@ def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
     dry = run_offboard(ansible, departing, check=True)
     assert dry.rc == 0, dry.stdout[-3000:]
     assert org.calls(write=True) == []
+    # Discovery happens inside the two write modules: one ListInstances, each instance and identity provider read once.
+    first_pages = [c["operation"] for c in org.calls() if "NextToken" not in c["params"]]
+    assert sorted(set(first_pages)) == ["ListIdentityProviders", "ListInstances", "ListProductSubscriptions", "ListUserAssociations"]
+    assert (first_pages.count("ListInstances"), first_pages.count("ListUserAssociations")) == (1, 4)
+    assert (first_pages.count("ListIdentityProviders"), first_pages.count("ListProductSubscriptions")) == (1, 2)
     dry_report = report_of(dry)
     assert dry_report["dry_run"] is True
     assert dry_report["counts"] == dict(disassociated=5, unsubscribed=3, already_absent=2, not_found=1, failed=0)
@@ -111,14 +116,15 @@ def test_access_denied_instance_lands_in_failed_and_the_rest_is_done(org, ansibl
     path = tmp_path / "report.json"
     run = run_offboard(ansible_factory(org), dict(offboard_usernames=DEPARTING, offboard_report_path=str(path)))
     assert run.rc != 0
-    assert "Offboarding had 1 failure(s)" in run.last["msg"]
+    # One failure per departing user: each may hold an association on the instance that could not be read.
+    assert "Offboarding had 3 failure(s)" in run.last["msg"]
     report = json.loads(path.read_text())
-    assert report["counts"]["failed"] == 1
-    [failure] = report["failed"]
-    assert failure["instance_id"] == DENIED and failure["code"] == "AccessDeniedException"
-    assert failure["usernames"] == DEPARTING
-    # "nobody" holds nothing on the readable instances but may on the denied one: named in the failure, not "not found".
+    assert report["counts"]["failed"] == 3
+    assert [f["username"] for f in report["failed"]] == DEPARTING
+    assert {(f["instance_id"], f["code"]) for f in report["failed"]} == {(DENIED, "AccessDeniedException")}
+    # "nobody" holds nothing on the readable instances but may on the denied one: failed, not "not found".
     assert report["not_found"] == []
+    assert report["counts"]["disassociated"] == 4 and report["counts"]["unsubscribed"] == 3
     assert live(org, DEPARTING)[0] == [("alice", DENIED)]
     assert live(org, DEPARTING)[1] == []
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -128,7 +134,7 @@ def test_fail_on_error_false_reports_without_failing(org, ansible_factory):
     org.set_faults({"access_denied_instances": [DENIED]})
     run = run_offboard(ansible_factory(org), dict(offboard_usernames=DEPARTING, offboard_fail_on_error=False))
     assert run.rc == 0
-    assert report_of(run)["counts"]["failed"] == 1
+    assert report_of(run)["counts"]["failed"] == 3
 
 
 def test_server_errors_beyond_retries_land_in_failed(org, ansible_factory):
@@ -160,6 +166,15 @@ def test_limits_instances_directory_and_products(org, ansible_factory):
         [("alice", instance_id(3)), ("alice", instance_id(4))],
         sorted([("alice", "OFFICE_PROFESSIONAL", DIRECTORY), ("alice", "OFFICE_PROFESSIONAL", OTHER_DIRECTORY)]))
     assert live(org, ["bob"]) == ([], [])
+
+
+def test_instances_without_a_directory_limit_the_removal(org, ansible_factory):
+    run = run_offboard(ansible_factory(org), dict(
+        offboard_usernames=["alice"], offboard_instance_ids=[instance_id(1), instance_id(4)], offboard_stop_product_subscriptions=False))
+    assert run.rc == 0, run.stdout[-3000:]
+    assert sorted(r["instance_id"] for r in report_of(run)["disassociated"]) == [instance_id(1), instance_id(4)]
+    assert live(org, ["alice"])[0] == [("alice", instance_id(2)), ("alice", instance_id(3))]
+    assert sorted({c["params"]["InstanceId"] for c in org.calls(operation="ListUserAssociations")}) == [instance_id(1), instance_id(4)]
 
 
 def test_survey_text_is_split_on_lines_and_commas(org, ansible_factory):

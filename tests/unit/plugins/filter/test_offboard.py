@@ -49,6 +49,33 @@ def test_report_puts_every_user_in_a_known_outcome():
     assert report["dry_run"] is False
 
 
+def test_user_items_name_the_user_or_the_user_and_each_value():
+    assert offboard.offboard_user_items(["a", "b"]) == [dict(username="a"), dict(username="b")]
+    assert offboard.offboard_user_items(["a", "b"], "instance_id", []) == [dict(username="a"), dict(username="b")]
+    assert offboard.offboard_user_items(["a", "b"], "product", ["X", "Y"]) == [
+        dict(username="a", product="X"), dict(username="a", product="Y"), dict(username="b", product="X"), dict(username="b", product="Y")]
+
+
+def test_report_from_write_results_alone():
+    record = dict(instance_user_arn="arn:1", status="DISASSOCIATED", identity_provider=IDP)
+    disassociated = dict(results=[
+        dict(username="a", instance_id="i-1", domain="d", changed=True, failed=False, instance_user=record),
+        dict(username="a", instance_id="i-2", domain="d", changed=False, failed=False, instance_user=record),
+        dict(username="b", instance_id="i-3", domain="d", changed=False, failed=True, code="AccessDeniedException", msg="denied", instance_user={}),
+        dict(username="z", instance_id=None, domain="d", changed=False, failed=False, msg="no association", instance_user={}),
+    ])
+    unsubscribed = dict(results=[
+        dict(username="a", product="OFFICE", domain="d", changed=True, failed=False, product_subscription=dict(product_user_arn="arn:2")),
+        dict(username="b", product=None, domain="d", changed=False, failed=False, product_subscription={}),
+    ])
+    report = offboard.offboard_report(["a", "b", "z"], None, None, disassociated, unsubscribed)
+    assert report["counts"] == dict(disassociated=1, unsubscribed=1, already_absent=1, not_found=1, failed=1)
+    assert report["disassociated"] == [dict(username="a", domain="d", instance_id="i-1", directory_id="d-1234567890", arn="arn:1")]
+    assert report["already_absent"][0]["status"] == "DISASSOCIATED"
+    assert report["failed"] == [dict(username="b", domain="d", instance_id="i-3", directory_id=None, arn=None, code="AccessDeniedException", msg="denied")]
+    assert report["not_found"] == [dict(username="z")]  # b failed somewhere: not "not found"
+
+
 def test_report_ignores_products_not_asked_for():
     subscriptions = dict(product_subscriptions=[sub("a", "OFFICE", "INACTIVE")], failures=[])
     report = offboard.offboard_report(["a"], dict(instance_users=[]), subscriptions, products=["VS"])
