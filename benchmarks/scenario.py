@@ -82,11 +82,11 @@ class Scenario:
                 f"({len(self.staying)} staying users hold {len(self.associations) - len(self.departing_associations())} associations "
                 f"and {len(self.subscriptions) - len(self.departing_subscriptions())} subscriptions)")
 
-    def read_bound(self, page_size=PAGE_SIZE, passes=2):
+    def read_bound(self, page_size=PAGE_SIZE, passes=1):
         """Most list calls a per-group (never per-user) offboarding may make.
 
-        Every group is read in full ``passes`` times (the info modules' discovery, then the
-        write modules' own idempotency read): ListInstances and ListIdentityProviders once
+        Every group is read in full ``passes`` times (the role's write modules find the
+        users' records themselves, so once): ListInstances and ListIdentityProviders once
         per pass, ListUserAssociations per instance, ListProductSubscriptions per directory
         and per (directory, product), each as many pages as its records need.
         """
