@@ -63,11 +63,19 @@ def offboard_user_items(usernames, key=None, values=None):
 
 
 def _write_records(result, where, done, report, seen):
-    """Sort a write module's results into the report; ``seen`` collects the users with a record or a failure."""
+    """Sort a write module's results into the report; ``seen`` collects the users with a record or a failure.
+
+    A record another entry already reported (a repeated item, or one whose write another item made) is left out.
+    """
+    reported = set()
     for item in (result or {}).get("results") or []:
-        record = {k: item.get(k) for k in ("username", "domain", where)}
         after = item.get("instance_user") or item.get("product_subscription") or {}
+        record = dict(username=item.get("username"), domain=after.get("domain") or item.get("domain"), **{where: item.get(where)})
         record.update(directory_id=_directory(after), arn=after.get("instance_user_arn") or after.get("product_user_arn"))
+        key = record["arn"] or (record["username"], record[where], item.get("msg"))
+        if key in reported:
+            continue
+        reported.add(key)
         if item.get("failed"):
             report["failed"].append(dict(record, code=item.get("code"), msg=item.get("msg")))
         elif item.get("changed"):

@@ -11,6 +11,7 @@ handled once, and the task fails at the end when any item failed.
 """
 
 from .client import error_code
+from .identity import directory_of
 from .validation import LmusInputError
 
 IDENTITY_KEYS = ("directory_id", "identity_provider")
@@ -83,6 +84,8 @@ class Report:
         for outcome in outcomes:
             if outcome.changed:
                 name = " ".join(str(getter(outcome.target)) for getter in self.fields.values() if getter(outcome.target))
+                if name in before:  # the same user and product under another identity provider
+                    name += f" {directory_of(outcome.target.extra.get('identity_provider'))}"
                 before[name] = self.to_result(outcome.before)
                 after[name] = self.to_result(outcome.after)
         return dict(before=before, after=after)

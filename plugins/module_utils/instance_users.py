@@ -104,12 +104,17 @@ class InstanceUserKind(UserRecordKind):
         return candidates
 
     def places(self, group, matches):
-        return [dict(instance_id=group.instance_id, identity_provider=group.identity_provider)]
+        return [dict(instance_id=group.instance_id, identity_provider=group.identity_provider, domain=domain) for domain in self.domains(matches)]
 
     def describe_not_found(self, target, candidates):
         if not candidates:
-            which = "the instance was" if target.extra.get("instance_id") else "no instance was"
-            return f"{self.who(target)}: {which} not found (ListInstances), nothing to remove"
+            if target.extra.get("instance_id"):
+                found = "the instance was not found"
+            elif target.extra.get("identity_provider"):
+                found = "no instance has this identity provider"
+            else:
+                found = "no instance was found"
+            return f"{self.who(target)}: {found} (ListInstances), nothing to remove"
         if target.extra.get("instance_id"):
             return self.describe_unchanged(target, "absent", None)
         return f"{self.who(target)} has no association on the {len(candidates)} instance(s) read, nothing to remove"

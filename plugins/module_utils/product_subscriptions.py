@@ -94,10 +94,11 @@ class ProductSubscriptionKind(UserRecordKind):
         return candidates
 
     def places(self, group, matches):
-        if group.product or matches is None:
+        if matches is None:
             return [dict(product=group.product, identity_provider=group.identity_provider)]
-        products = dict.fromkeys(r.get("Product") for r in matches)
-        return [dict(product=product, identity_provider=group.identity_provider) for product in products]
+        products = dict.fromkeys(group.product or r.get("Product") for r in matches)
+        return [dict(product=product, identity_provider=group.identity_provider, domain=domain)
+                for product in products for domain in self.domains([r for r in matches if r.get("Product") == product])]
 
     def matches(self, target, record):
         product = target.extra.get("product")

@@ -160,7 +160,8 @@ class Reconciler:
         """One write per record: an item whose writes another item already makes is unchanged itself."""
         claimed, kept = {}, []
         for outcome, record in writes:
-            key = id(record) if record is not None else (outcome.target.group, outcome.target.username, (outcome.target.domain or "").lower())
+            key = (record.get(self.kind.ARN_FIELD) or id(record)) if record is not None else (
+                outcome.target.group, outcome.target.username, (outcome.target.domain or "").lower())
             owner = claimed.setdefault(key, outcome)
             if owner is outcome:
                 kept.append((outcome, record))
@@ -275,6 +276,17 @@ class UserRecordKind:
         """The place of one record found by ARN."""
         [place] = self.places(group, [record])
         return place
+
+    @staticmethod
+    def domains(matches):
+        """The domains of a user's ``matches``, each to get its own result; [None] (any domain) when one has none."""
+        found = {}
+        for record in matches or []:
+            domain = record.get("Domain")
+            if domain is None:
+                return [None]
+            found.setdefault(domain.lower(), domain)
+        return list(found.values()) or [None]
 
     def describe_not_found(self, target, candidates):
         return f"no {self.NOUN} of {self.who(target)} was found in {len(candidates)} place(s) read, nothing to remove"

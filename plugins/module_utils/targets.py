@@ -24,9 +24,9 @@ class Target:
         self.extra = extra
         self.group = None  # set by the kind once the target's location is known
 
-    def placed(self, group, **extra):
-        """A copy of this target at ``group``, with ``extra`` (e.g. the instance) filled in."""
-        target = Target(self.index, self.label, username=self.username, domain=self.domain, arn=self.arn, **dict(self.extra, **extra))
+    def placed(self, group, domain=None, **extra):
+        """A copy of this target at ``group``, with ``extra`` (e.g. the instance) and the ``domain`` found filled in."""
+        target = Target(self.index, self.label, username=self.username, domain=domain or self.domain, arn=self.arn, **dict(self.extra, **extra))
         target.group = group
         return target
 

@@ -66,10 +66,11 @@ options:
         and O(tags) are defaults for every item. An item's O(users[].directory_id) or O(users[].identity_provider)
         replaces the top-level identity provider as a whole.
       - With O(state=absent) an item may leave out O(users[].instance_id), the identity provider, or both;
-        the module then removes the user wherever it finds them. It lists the instances (C(ListInstances),
-        narrowed to the item's instance or identity provider when it gives one), reads each instance once for all such
-        items, and gives one entry in RV(results) per instance where the user has an association,
-        or a single entry with RV(results[].instance_user={}) when they have none.
+        the module then removes the user wherever it finds them. It lists the instances with C(ListInstances)
+        (one call for every such item, or, when each names its instance, one per instance), keeps those with the item's
+        identity provider if it gives one, reads each instance once for all such items, and gives one entry in RV(results)
+        per instance (and domain) where the user has an association, or a single entry with RV(results[].instance_user={})
+        when they have none.
         This is how the C(lmus.user_subscriptions.offboard) role removes departing users in one task.
       - One item's failure never stops the others. The task fails at the end when any item failed, with every result returned.
       - An item that repeats an earlier one is handled once, with a warning.

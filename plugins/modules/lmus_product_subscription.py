@@ -67,7 +67,7 @@ options:
       - With O(state=absent) an item may leave out O(users[].product), the identity provider, or both;
         the module then stops the user's subscriptions wherever it finds them. It lists the identity providers
         (C(ListIdentityProviders), unless the item gives one), reads each once for all such items (every product, or the
-        item's product), and gives one entry in RV(results) per product and identity provider where the user has a
+        item's product), and gives one entry in RV(results) per product, identity provider (and domain) where the user has a
         subscription, or a single entry with RV(results[].product_subscription={}) when they have none.
         This is how the C(lmus.user_subscriptions.offboard) role stops departing users' subscriptions in one task.
       - One item's failure never stops the others. The task fails at the end when any item failed, with every result returned.

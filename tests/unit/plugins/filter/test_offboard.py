@@ -59,8 +59,9 @@ def test_user_items_name_the_user_or_the_user_and_each_value():
 def test_report_from_write_results_alone():
     record = dict(instance_user_arn="arn:1", status="DISASSOCIATED", identity_provider=IDP)
     disassociated = dict(results=[
-        dict(username="a", instance_id="i-1", domain="d", changed=True, failed=False, instance_user=record),
-        dict(username="a", instance_id="i-2", domain="d", changed=False, failed=False, instance_user=record),
+        dict(username="a", instance_id="i-1", domain=None, changed=True, failed=False, instance_user=dict(record, domain="d")),
+        dict(username="a", instance_id="i-1", domain="d", changed=False, failed=False, msg="same as users[0]", instance_user=record),
+        dict(username="a", instance_id="i-2", domain="d", changed=False, failed=False, instance_user=dict(record, instance_user_arn="arn:3")),
         dict(username="b", instance_id="i-3", domain="d", changed=False, failed=True, code="AccessDeniedException", msg="denied", instance_user={}),
         dict(username="z", instance_id=None, domain="d", changed=False, failed=False, msg="no association", instance_user={}),
     ])
