@@ -200,3 +200,17 @@ def test_items_that_differ_only_in_what_narrows_the_search_are_not_repeats(world
     ]
     assert "users[3] repeats users[0]" in " ".join(run.last.get("warnings", []))
     assert len(world.calls(write=True)) == 3
+
+
+def test_wait_follows_every_record_found_until_it_settles(lmus_emulator_factory, ansible_factory):
+    emulator = lmus_emulator_factory(seed=seed(), page_size=PAGE_SIZE, transition_delay=1.2)
+    run = ansible_factory(emulator).playbook([remove(users=[dict(username="alice"), dict(username="bob")])])
+    assert run.rc == 0, run.stdout[-3000:]
+    changed = [r for r in run.last["results"] if r["changed"]]
+    assert [(r["username"], r["instance_id"]) for r in changed] == [
+        ("alice", instance_id(1)), ("alice", instance_id(3)), ("alice", instance_id(4)), ("bob", instance_id(3))]
+    assert {r["instance_user"]["status"] for r in changed} == {"DISASSOCIATED"}
+    # the writes answered DISASSOCIATING; the module polled the instances again until each settled
+    first_reads = sum(1 for c in emulator.calls(operation="ListUserAssociations") if "NextToken" not in c["params"])
+    assert first_reads > 4
+    assert live_associations(emulator) == [("carol", instance_id(n)) for n in range(1, 5)]
