@@ -15,12 +15,12 @@ from .client import error_code
 from .concurrency import Failure
 from .concurrency import run_bounded
 from .identity import directory_of
-from .identity import identity_key
 from .instance_users import InstanceGroup
 from .instance_users import InstanceUserKind
+from .instance_users import instance_groups_of
 from .product_subscriptions import ProductSubscriptionKind
 from .product_subscriptions import SubscriptionGroup
-from .subscriptions import list_identity_providers
+from .subscriptions import registered_identity_providers
 
 
 def listing_failure(error, **where):
@@ -57,14 +57,7 @@ def instance_groups(client, instance_ids=None, identity_provider=None):
     """
     if instance_ids and identity_provider:
         return [InstanceGroup(i, identity_provider) for i in dict.fromkeys(instance_ids)], []
-    wanted_key = identity_key(identity_provider)
-    groups = []
-    for summary in list_instances(client):
-        provider = summary.get("IdentityProvider")
-        if not provider or (instance_ids and summary["InstanceId"] not in instance_ids):
-            continue
-        if wanted_key is None or identity_key(provider) == wanted_key:
-            groups.append(InstanceGroup(summary["InstanceId"], provider))
+    groups = instance_groups_of(list_instances(client), instance_ids, identity_provider)
     found = {g.instance_id for g in groups}
     return groups, [i for i in dict.fromkeys(instance_ids or []) if i not in found]
 
@@ -80,10 +73,7 @@ def subscription_groups(client, identity_provider=None, product=None):
     """One group per identity provider (the given one, or every registered one) for the product (None: all)."""
     if identity_provider:
         return [SubscriptionGroup(identity_provider, product)]
-    providers = {}
-    for summary in list_identity_providers(client):
-        providers.setdefault(identity_key(summary["IdentityProvider"]), summary["IdentityProvider"])
-    return [SubscriptionGroup(p, product) for p in providers.values()]
+    return [SubscriptionGroup(p, product) for p in registered_identity_providers(client)]
 
 
 def discover_product_subscriptions(client, groups, usernames=None, statuses=None, domain=None, concurrency=8):

@@ -40,6 +40,15 @@ class InstanceGroup(ReadGroup):
         self.key = (instance_id, identity_key(identity_provider))
 
 
+def instance_groups_of(instances, instance_ids=None, identity_provider=None):
+    """The read groups of listed instances (InstanceSummaries) that have an identity provider,
+    narrowed to ``instance_ids`` and to ``identity_provider`` when given."""
+    wanted = identity_key(identity_provider)
+    return [InstanceGroup(s["InstanceId"], s["IdentityProvider"]) for s in instances
+            if s.get("IdentityProvider") and (not instance_ids or s["InstanceId"] in instance_ids)
+            and wanted in (None, identity_key(s["IdentityProvider"]))]
+
+
 def _check_item(item, prefix):
     if item.get("instance_id") is not None:
         check_instance_id(item["instance_id"], f"{prefix}instance_id")
@@ -60,6 +69,7 @@ class InstanceUserKind(UserRecordKind):
     """User associations with instances, for reconcile.py."""
 
     ARN_FIELD = "InstanceUserArn"
+    PLACE_FIELD = ("InstanceId", "instance_id")
     NOUN = "association"
     PRESENT_STATUSES = ASSOCIATION_PRESENT
     ABSENT_STATUSES = ASSOCIATION_ABSENT
@@ -97,10 +107,7 @@ class InstanceUserKind(UserRecordKind):
             elif key in shared:
                 candidates.append(shared[key])
             else:
-                candidates.append(shared.setdefault(key, [
-                    InstanceGroup(s["InstanceId"], s["IdentityProvider"]) for s in instances
-                    if s.get("IdentityProvider") and instance_id in (None, s["InstanceId"]) and key[1] in (None, identity_key(s["IdentityProvider"]))
-                ]))
+                candidates.append(shared.setdefault(key, instance_groups_of(instances, instance_id and [instance_id], provider)))
         return candidates
 
     def places(self, group, matches):
@@ -118,12 +125,6 @@ class InstanceUserKind(UserRecordKind):
         if target.extra.get("instance_id"):
             return self.describe_unchanged(target, "absent", None)
         return f"{self.who(target)} has no association on the {len(candidates)} instance(s) read, nothing to remove"
-
-    def new_record(self, target):
-        record = dict(Username=target.username, InstanceId=target.extra["instance_id"], IdentityProvider=target.extra["identity_provider"])
-        if target.domain is not None:
-            record["Domain"] = target.domain
-        return record
 
     def write(self, client, target, state, record):
         if state == "absent":

@@ -14,8 +14,8 @@ from .statuses import ACTIVE
 from .statuses import INACTIVE
 from .statuses import SUBSCRIPTION_ABSENT
 from .statuses import SUBSCRIPTION_PRESENT
-from .subscriptions import list_identity_providers
 from .subscriptions import list_product_subscriptions
+from .subscriptions import registered_identity_providers
 from .subscriptions import start_product_subscription
 from .subscriptions import stop_product_subscription
 from .targets import build_user_target
@@ -55,6 +55,7 @@ class ProductSubscriptionKind(UserRecordKind):
     """Users' product subscriptions, for reconcile.py."""
 
     ARN_FIELD = "ProductUserArn"
+    PLACE_FIELD = ("Product", "product")
     NOUN = "product subscription"
     PRESENT_STATUSES = SUBSCRIPTION_PRESENT
     ABSENT_STATUSES = SUBSCRIPTION_ABSENT
@@ -78,8 +79,7 @@ class ProductSubscriptionKind(UserRecordKind):
             return []
         providers = None
         if any(t.extra["identity_provider"] is None for t in targets):
-            [listed] = run_bounded(lambda _: list_identity_providers(client), [None], 1)
-            providers = listed if isinstance(listed, Failure) else list({identity_key(p["IdentityProvider"]): p["IdentityProvider"] for p in listed}.values())
+            [providers] = run_bounded(lambda _: registered_identity_providers(client), [None], 1)
         shared = {}
         candidates = []
         for target in targets:
@@ -108,12 +108,6 @@ class ProductSubscriptionKind(UserRecordKind):
         if not candidates:
             return f"{self.who(target)}: no identity provider is registered (ListIdentityProviders), nothing to remove"
         return f"no {self.who(target)} was found under the {len(candidates)} identity provider(s) read, nothing to remove"
-
-    def new_record(self, target):
-        record = dict(Username=target.username, Product=target.extra["product"], IdentityProvider=target.extra["identity_provider"])
-        if target.domain is not None:
-            record["Domain"] = target.domain
-        return record
 
     def write(self, client, target, state, record):
         if state == "absent":

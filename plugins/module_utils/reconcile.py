@@ -249,11 +249,11 @@ class UserRecordKind:
 
     Records are the API's summaries (InstanceUserSummary, ProductUserSummary): a
     user name, a domain, a status and an ARN. Subclasses set the class attributes
-    and implement ``read``, ``candidate_groups``, ``places``, ``new_record``,
-    ``write`` and ``who``.
+    and implement ``read``, ``candidate_groups``, ``places``, ``write`` and ``who``.
     """
 
     ARN_FIELD = None
+    PLACE_FIELD = (None, None)  # (record field, target extra) naming where a record is, besides its identity provider
     PRESENT_STATUSES = ()  # a record in one of these satisfies state=present
     ABSENT_STATUSES = ()  # a record in one of these needs no write for state=absent
     DONE = {}  # state -> the status a write settles into
@@ -351,6 +351,14 @@ class UserRecordKind:
         if state == "absent":
             return all(r.get("Status") == self.DONE[state] for r in records)
         return any(r.get("Status") == self.DONE[state] for r in records)
+
+    def new_record(self, target):
+        """The record a write for state=present makes, as far as it is known before the write."""
+        field, key = self.PLACE_FIELD
+        record = {"Username": target.username, field: target.extra[key], "IdentityProvider": target.extra["identity_provider"]}
+        if target.domain is not None:
+            record["Domain"] = target.domain
+        return record
 
     def describe_unchanged(self, target, state, before):
         return f"{self.who(target)} is already {'absent' if state == 'absent' else self.VERBS[state]}"

@@ -14,12 +14,21 @@ from .client import paginate_for_user
 from .client import record_identity
 from .client import write_call
 from .identity import directory_of
+from .identity import identity_key
 
 
 def list_identity_providers(client):
     """IdentityProviderSummaries from ListIdentityProviders."""
     handler = LmusErrorHandler.common_error_handler("list identity providers")
     return handler(paginate)(client, "list_identity_providers", "IdentityProviderSummaries")
+
+
+def registered_identity_providers(client):
+    """Each registered identity provider once (ListIdentityProviders lists one summary per provider and product)."""
+    providers = {}
+    for summary in list_identity_providers(client):
+        providers.setdefault(identity_key(summary["IdentityProvider"]), summary["IdentityProvider"])
+    return list(providers.values())
 
 
 def list_product_subscriptions(client, identity_provider, product=None, username=None):
