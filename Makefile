@@ -190,11 +190,13 @@ doc: tree
 # ---------------------------------------------------------------- docs
 # docs/reference/ is generated from ansible-doc (modules) and meta/argument_specs.yml (roles).
 docs: tree
-	@echo "==> docs: docs/reference from ansible-doc"
+	@echo "==> docs: shared module docs, then docs/reference from ansible-doc"
+	@$(VPY) docs/tools/render_shared_docs.py
 	@$(VPY) docs/tools/render_reference.py
 
 docs-check: tree
-	@echo "==> docs-check: is docs/reference current?"
+	@echo "==> docs-check: are the shared module docs and docs/reference current?"
+	@$(VPY) docs/tools/render_shared_docs.py --check
 	@$(VPY) docs/tools/render_reference.py --check
 
 # ---------------------------------------------------------------- changelog

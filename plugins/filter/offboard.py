@@ -5,53 +5,34 @@
 
 """Filters the offboard role uses to turn discovery into work, and results into a report."""
 
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.statuses import ASSOCIATION_ABSENT
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.statuses import SUBSCRIPTION_ABSENT
+from __future__ import annotations
+
+from typing import Any
+from typing import Optional
 
 OUTCOMES = ("disassociated", "unsubscribed", "already_absent", "not_found", "failed")
 # Lines per section of the summary; the report itself has every record.
 MAX_LINES = 10
 
 
-def _directory(record):
+def _directory(record: dict[str, Any]) -> Optional[str]:
     return ((record.get("identity_provider") or {}).get("active_directory_identity_provider") or {}).get("directory_id")
 
 
-def departing_usernames(values):
+def departing_usernames(values: Any) -> list[str]:
     """Usernames from a list (or a survey's text): one per line or comma, trimmed, unique, in order."""
     if isinstance(values, str):
         values = [values]
-    names = []
+    names: dict[str, None] = {}
     for value in values or []:
         for line in str(value).replace(",", "\n").splitlines():
             name = line.strip()
-            if name and name not in names:
-                names.append(name)
-    return names
+            if name:
+                names.setdefault(name)
+    return list(names)
 
 
-def offboard_association_items(instance_users):
-    """``users`` items for lmus_instance_user: every discovered association that is not already absent.
-
-    Each item carries the identity provider exactly as the service listed it.
-    """
-    return [
-        dict(username=r["username"], instance_id=r["instance_id"], domain=r.get("domain"), identity_provider=r["identity_provider"])
-        for r in instance_users
-        if r.get("status") not in ASSOCIATION_ABSENT
-    ]
-
-
-def offboard_subscription_items(product_subscriptions, products=None):
-    """``users`` items for lmus_product_subscription: every discovered subscription to stop (of ``products``, if given)."""
-    return [
-        dict(username=r["username"], product=r["product"], domain=r.get("domain"), identity_provider=r["identity_provider"])
-        for r in product_subscriptions
-        if r.get("status") not in SUBSCRIPTION_ABSENT and (not products or r["product"] in products)
-    ]
-
-
-def offboard_user_items(usernames, key=None, values=None):
+def offboard_user_items(usernames: list[str], key: Optional[str] = None, values: Optional[list[str]] = None) -> list[dict[str, str]]:
     """``users`` items for a write module with state=absent: one per user, or one per user and value of ``key``.
 
     Without ``values`` an item names only the user, and the module removes every
@@ -62,70 +43,50 @@ def offboard_user_items(usernames, key=None, values=None):
     return [{"username": name, key: value} for name in usernames for value in values]
 
 
-def _write_records(result, where, done, report, seen):
-    """Sort a write module's results into the report; ``seen`` collects the users with a record or a failure.
+# The outcomes of a write module's result that the report lists (not_found is per user, below).
+REPORTED = ("removed", "already_absent", "failed")
 
-    A record another entry already reported (a repeated item, or one whose write another item made) is left out.
+
+def _records(result: Optional[dict[str, Any]], where: str, removed: str, report: dict[str, Any], seen: set[str]) -> None:
+    """Put a write module's batch results into the report; ``seen`` collects the users with a record or a failure.
+
+    Each result says its ``outcome``; one whose record another result reports (``duplicate_of``) is left out.
     """
-    reported = set()
     for item in (result or {}).get("results") or []:
+        outcome = item.get("outcome")
+        if item.get("duplicate_of") or outcome not in REPORTED:
+            continue
         after = item.get("instance_user") or item.get("product_subscription") or {}
         record = dict(username=item.get("username"), domain=after.get("domain") or item.get("domain"), **{where: item.get(where)})
         record.update(directory_id=_directory(after), arn=after.get("instance_user_arn") or after.get("product_user_arn"))
-        key = record["arn"] or (record["username"], record[where], item.get("msg"))
-        if key in reported:
-            continue
-        reported.add(key)
-        if item.get("failed"):
+        if outcome == "failed":
             report["failed"].append(dict(record, code=item.get("code"), msg=item.get("msg")))
-        elif item.get("changed"):
-            report[done].append(record)
-        elif after:
-            report["already_absent"].append(dict(record, status=after.get("status")))
+        elif outcome == "already_absent":
+            report["already_absent"].append(dict(record, status=item.get("status")))
         else:
-            continue  # nothing of this user here
+            report[removed].append(record)
         seen.add(item.get("username"))
 
 
-def _read_failures(info, where, usernames, report):
-    for failure in (info or {}).get("failures") or []:
-        report["failed"].append(dict(usernames=list(usernames), code=failure.get("code"), msg=failure.get("msg"), **{where: failure.get(where)}))
-
-
-def offboard_report(usernames, associations=None, subscriptions=None, disassociated=None, unsubscribed=None, products=None, dry_run=False):
+def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]] = None, unsubscribed: Optional[dict[str, Any]] = None,
+                    dry_run: bool = False) -> dict[str, Any]:
     """The offboarding report: every departing user ends in at least one known outcome.
 
-    ``disassociated`` / ``unsubscribed`` are the registered batch results (None when
-    skipped). ``associations`` / ``subscriptions`` are registered info module results,
-    for a run that listed first and gave the write modules only what it found (None otherwise).
+    ``disassociated`` / ``unsubscribed`` are the registered batch results of the write
+    modules (None when skipped). A user with no record and no failure anywhere is not_found.
     """
-    report = {outcome: [] for outcome in OUTCOMES}
-    found = set()
-    for record in (associations or {}).get("instance_users") or []:
-        found.add(record["username"])
-        if record.get("status") in ASSOCIATION_ABSENT:
-            report["already_absent"].append({k: record.get(k) for k in ("username", "domain", "instance_id", "status")})
-    for record in (subscriptions or {}).get("product_subscriptions") or []:
-        if products and record["product"] not in products:
-            continue
-        found.add(record["username"])
-        if record.get("status") in SUBSCRIPTION_ABSENT:
-            report["already_absent"].append({k: record.get(k) for k in ("username", "domain", "product", "status")})
-    _read_failures(associations, "instance_id", usernames, report)
-    _read_failures(subscriptions, "directory_id", usernames, report)
-    _write_records(disassociated, "instance_id", "disassociated", report, found)
-    _write_records(unsubscribed, "product", "unsubscribed", report, found)
-    # A user found nowhere is not_found only when every read succeeded; otherwise the
-    # failed records name them, since they may hold something where the read failed.
-    unread = any((info or {}).get("failures") for info in (associations, subscriptions))
-    report["not_found"] = [] if unread else [dict(username=name) for name in usernames if name not in found]
+    report: dict[str, Any] = {outcome: [] for outcome in OUTCOMES}
+    found: set[str] = set()
+    _records(disassociated, "instance_id", "disassociated", report, found)
+    _records(unsubscribed, "product", "unsubscribed", report, found)
+    report["not_found"] = [dict(username=name) for name in usernames if name not in found]
     report["dry_run"] = bool(dry_run)
     report["usernames"] = list(usernames)
     report["counts"] = {outcome: len(report[outcome]) for outcome in OUTCOMES}
     return report
 
 
-def offboard_summary(report):
+def offboard_summary(report: dict[str, Any]) -> list[str]:
     """A few lines for people: counts per outcome, then per instance."""
     counts = report["counts"]
     head = "Offboarding dry run" if report.get("dry_run") else "Offboarding"
@@ -147,18 +108,16 @@ def offboard_summary(report):
     if len(busiest) > MAX_LINES:
         lines.append(f"  ... and {len(busiest) - MAX_LINES} more instance(s); the report has every record")
     for record in report["failed"][:MAX_LINES]:
-        lines.append(f"  FAILED {record.get('username') or ', '.join(record.get('usernames', []))}: {record.get('msg')}")
+        lines.append(f"  FAILED {record.get('username')}: {record.get('msg')}")
     if len(report["failed"]) > MAX_LINES:
         lines.append(f"  ... and {len(report['failed']) - MAX_LINES} more failure(s)")
     return lines
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Any]:
         return dict(
             departing_usernames=departing_usernames,
-            offboard_association_items=offboard_association_items,
-            offboard_subscription_items=offboard_subscription_items,
             offboard_user_items=offboard_user_items,
             offboard_report=offboard_report,
             offboard_summary=offboard_summary,

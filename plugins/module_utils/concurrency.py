@@ -5,21 +5,26 @@
 
 """Bounded concurrency for API calls that share one client."""
 
+from __future__ import annotations
+
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from typing import Callable
+from typing import Iterable
 
 
 class Failure:
     """What a call raised, kept in place of its result so the others go on."""
 
-    def __init__(self, exception):
+    def __init__(self, exception: BaseException) -> None:
         self.exception = exception
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Failure({self.exception!r})"
 
 
-def _guarded(func):
-    def call(item):
+def _guarded(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def call(item: Any) -> Any:
         try:
             return func(item)
         except Exception as e:  # pylint: disable=broad-except
@@ -28,7 +33,7 @@ def _guarded(func):
     return call
 
 
-def run_bounded(func, items, concurrency):
+def run_bounded(func: Callable[[Any], Any], items: Iterable[Any], concurrency: int) -> list[Any]:
     """``[func(item) for item in items]`` with at most ``concurrency`` calls in flight.
 
     Results come back in input order; an exception becomes a Failure in its slot.

@@ -9,7 +9,10 @@ Every check raises LmusInputError with a message that names the option (as the
 user typed it, e.g. ``users[3].instance_id``) and the offending value.
 """
 
+from __future__ import annotations
+
 import re
+from typing import Any
 
 INSTANCE_ID_RE = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 DIRECTORY_ID_RE = re.compile(r"^(?:d|sd)-[0-9a-f]{10}$")
@@ -21,25 +24,31 @@ class LmusInputError(ValueError):
     """Bad input found before any API call."""
 
 
-def check_instance_id(value, option):
+def check_instance_id(value: Any, option: str) -> str:
     if not isinstance(value, str) or not INSTANCE_ID_RE.match(value):
         raise LmusInputError(f"{option}: {value!r} is not a valid EC2 instance ID (expected 'i-' followed by 8 or 17 lowercase hex digits)")
     return value
 
 
-def check_directory_id(value, option):
+def check_directory_id(value: Any, option: str) -> str:
     if not isinstance(value, str) or not DIRECTORY_ID_RE.match(value):
         raise LmusInputError(f"{option}: {value!r} is not a valid directory ID (expected 'd-' or 'sd-' followed by 10 lowercase hex digits)")
     return value
 
 
-def check_arn(value, option):
+def check_arn(value: Any, option: str) -> str:
     if not isinstance(value, str) or not ARN_RE.match(value):
         raise LmusInputError(f"{option}: {value!r} is not a valid ARN (expected arn:partition:service:region:account:type/id)")
     return value
 
 
-def check_username(value, option):
+def check_username(value: Any, option: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise LmusInputError(f"{option}: a non-empty user name is required, got {value!r}")
+    return value
+
+
+def check_concurrency(value: int, maximum: int) -> int:
+    if not 1 <= value <= maximum:
+        raise LmusInputError(f"concurrency: must be between 1 and {maximum}, got {value}")
     return value

@@ -325,8 +325,8 @@ def code_operations():
 
     Two shapes are recognised: ``client.<operation>`` (called, or handed to a retry or error
     decorator) and a helper that takes the client and the operation's name as its first two
-    arguments, as ``paginate(client, "<operation>", ...)`` does. ``client.get_paginator("<op>")``
-    is read too, should it ever be used.
+    arguments, as ``list_all(client, "<operation>", ...)`` does. ``client.get_paginator("<op>")``
+    is read too, and so are the ``*_call`` fields of the table of facts (``Resource(list_call="<op>", ...)``).
     """
     found = {}
     for path in sorted((ROOT / "plugins").rglob("*.py")):
@@ -341,6 +341,8 @@ def code_operations():
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_paginator" \
                     and _is_client(node.func.value) and node.args and isinstance(node.args[0], ast.Constant):
                 name = node.args[0].value
+            elif isinstance(node, ast.keyword) and (node.arg or "").endswith("_call") and isinstance(node.value, ast.Constant):
+                name = node.value.value
             if name and name not in ("get_paginator", "can_paginate", "meta", "exceptions", "close"):
                 found.setdefault(name, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found

@@ -6,6 +6,7 @@
 """An in-memory stand-in for the boto3 client, for unit tests of the plan logic."""
 
 import copy
+from types import SimpleNamespace
 
 import botocore.exceptions
 
@@ -16,10 +17,40 @@ def client_error(code, operation):
     return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": f"{code} from fake"}}, operation)
 
 
+class FakePaginator:
+    """botocore's paginator contract over one of the fake's list methods: pages until there is no NextToken."""
+
+    def __init__(self, method):
+        self.method = method
+
+    def paginate(self, **params):
+        while True:
+            page = self.method(**params)
+            yield page
+            if not page.get("NextToken"):
+                return
+            params = dict(params, NextToken=page["NextToken"])
+
+
+class FakeEvents:
+    def __init__(self):
+        self.handlers = []
+
+    def register(self, event, handler):
+        self.handlers.append((event, handler))
+
+
 class FakeClient:
     """Associations by instance; records every call; optional scripted errors per operation."""
 
+    meta = None
+
+    def get_paginator(self, operation):
+        return FakePaginator(getattr(self, operation))
+
     def __init__(self, records=None, instances=None, page_size=2):
+        service_id = SimpleNamespace(hyphenize=lambda: "license-manager-user-subscriptions")
+        self.meta = SimpleNamespace(events=FakeEvents(), service_model=SimpleNamespace(service_id=service_id))
         self.records = [dict(r) for r in records or []]
         self.instances = instances or []
         self.page_size = page_size
@@ -41,7 +72,7 @@ class FakeClient:
             page["NextToken"] = str(start + self.page_size)
         return page
 
-    def list_user_associations(self, aws_retry=False, **params):
+    def list_user_associations(self, **params):
         self.calls.append(("ListUserAssociations", params))
         self._maybe_fail("ListUserAssociations")
         items = [r for r in self.records if r["InstanceId"] == params["InstanceId"]]
@@ -49,7 +80,7 @@ class FakeClient:
             items = [r for r in items if r.get(f["Attribute"]) == f["Value"]]
         return self._page(items, params, "InstanceUserSummaries")
 
-    def list_instances(self, aws_retry=False, **params):
+    def list_instances(self, **params):
         self.calls.append(("ListInstances", params))
         self._maybe_fail("ListInstances")
         items = self.instances
@@ -65,7 +96,7 @@ class FakeClient:
                 return r
         return None
 
-    def disassociate_user(self, aws_retry=False, **params):
+    def disassociate_user(self, **params):
         self.calls.append(("DisassociateUser", params))
         self._maybe_fail("DisassociateUser")
         record = self._find(params)
@@ -74,7 +105,7 @@ class FakeClient:
         record["Status"] = "DISASSOCIATED" if self.settle_after_writes else "DISASSOCIATING"
         return {"InstanceUserSummary": dict(record)}
 
-    def associate_user(self, aws_retry=False, **params):
+    def associate_user(self, **params):
         self.calls.append(("AssociateUser", params))
         self._maybe_fail("AssociateUser")
         record = dict(
@@ -107,7 +138,7 @@ def association(username, instance_id, status="ASSOCIATED", domain="corp.example
 class FakeSubscriptionClient(FakeClient):
     """Product subscriptions in memory: records are ProductUserSummaries."""
 
-    def list_product_subscriptions(self, aws_retry=False, **params):
+    def list_product_subscriptions(self, **params):
         self.calls.append(("ListProductSubscriptions", params))
         self._maybe_fail("ListProductSubscriptions")
         directory = params["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"]
@@ -118,7 +149,7 @@ class FakeSubscriptionClient(FakeClient):
             items = [r for r in items if r.get(f["Attribute"]) == f["Value"]]
         return self._page(items, params, "ProductUserSummaries")
 
-    def start_product_subscription(self, aws_retry=False, **params):
+    def start_product_subscription(self, **params):
         self.calls.append(("StartProductSubscription", params))
         self._maybe_fail("StartProductSubscription")
         record = dict(Username=params["Username"], Product=params["Product"], IdentityProvider=params["IdentityProvider"], Status="ACTIVE",
@@ -128,7 +159,7 @@ class FakeSubscriptionClient(FakeClient):
         self.records.append(record)
         return {"ProductUserSummary": dict(record)}
 
-    def stop_product_subscription(self, aws_retry=False, **params):
+    def stop_product_subscription(self, **params):
         self.calls.append(("StopProductSubscription", params))
         self._maybe_fail("StopProductSubscription")
         record = next((r for r in self.records if r["ProductUserArn"] == params.get("ProductUserArn")), None)

@@ -5,11 +5,13 @@
 
 import pytest
 
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils import reconcile
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import InstanceUserKind
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import build_target
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import to_result
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils import converge as reconcile
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.converge import converge
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_item
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_items
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_instance_users
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import ASSOCIATIONS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import to_result
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
 
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import IDP
@@ -20,9 +22,20 @@ I1 = "i-0123456789abcdef0"
 I2 = "i-0123456789abcdef1"
 
 
-def run(client, state, items, **kwargs):
-    targets = [build_target(n, dict(item), state) for n, item in enumerate(items)]
-    return Reconciler(InstanceUserKind(), client, state, **kwargs).run(targets)
+SINGLE = dict(users=None, username=None, domain=None, instance_id=None, instance_user_arn=None, directory_id=None, identity_provider=None,
+              tags=None, concurrency=8, wait=True, wait_timeout=300)
+
+
+def build(params, state):
+    """The items of a single-mode module run with ``params``."""
+    items, _repeats = parse_items(dict(SINGLE, **params, state=state), ASSOCIATIONS)
+    return items
+
+
+def run(client, state, items, concurrency=1, **kwargs):
+    """Items given as single-mode options, converged together in one run."""
+    parsed = [parse_item(n, dict(SINGLE, **item), state, "", item.get("tags"), ASSOCIATIONS) for n, item in enumerate(items)]
+    return converge(client, ASSOCIATIONS, state, locate_instance_users(client, parsed, concurrency), concurrency=concurrency, **kwargs)
 
 
 def item(username="alice", instance_id=I1, **extra):
@@ -130,7 +143,7 @@ def test_arn_is_found_through_list_instances_and_disassociated_by_arn():
     client = FakeClient(records, instances)
     arn = records[0]["InstanceUserArn"]
     [outcome] = run(client, "absent", [dict(instance_user_arn=arn)])
-    assert outcome.changed and outcome.target.username == "alice"
+    assert outcome.changed and outcome.entry.item.username == "alice"
     assert client.writes() == [("DisassociateUser", {"InstanceUserArn": arn})]
     client.calls.clear()
     [again] = run(client, "absent", [dict(instance_user_arn=arn)])
@@ -153,11 +166,11 @@ def test_wait_polls_until_settled(monkeypatch):
     original = client.list_user_associations
     polls = []
 
-    def list_and_settle(aws_retry=False, **params):
+    def list_and_settle(**params):
         polls.append(1)
         if len(polls) == 3:
             client.records[0]["Status"] = "DISASSOCIATED"
-        return original(aws_retry=aws_retry, **params)
+        return original(**params)
 
     client.list_user_associations = list_and_settle
     [outcome] = run(client, "absent", [item()])
@@ -191,7 +204,7 @@ def test_wait_times_out_as_a_failure(monkeypatch):
 )
 def test_bad_input_is_refused_naming_the_option(state, params, message):
     with pytest.raises(LmusInputError, match=message):
-        build_target(0, params, state)
+        build(params, state)
 
 
 def test_to_result_is_snake_case_or_empty():
@@ -228,11 +241,11 @@ def test_conflict_on_associate_is_already_present_and_checked_by_the_wait(monkey
     original = client.list_user_associations
     reads = []
 
-    def list_after_someone_associated(aws_retry=False, **params):
+    def list_after_someone_associated(**params):
         reads.append(1)
         if len(reads) == 2:
             client.records.append(association("alice", I1))
-        return original(aws_retry=aws_retry, **params)
+        return original(**params)
 
     client.list_user_associations = list_after_someone_associated
     [outcome] = run(client, "present", [item(domain="corp.example.com")])

@@ -5,9 +5,12 @@
 
 """Items that name only the user (state=absent, batch mode): where they are found, and what is written."""
 
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils import instance_users
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils import product_subscriptions
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.converge import converge
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_items
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_instance_users
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_product_subscriptions
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import ASSOCIATIONS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import SUBSCRIPTIONS
 
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import IDP
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeClient
@@ -19,17 +22,23 @@ I1 = "i-0123456789abcdef0"
 I2 = "i-0123456789abcdef1"
 
 
+instance_users = (ASSOCIATIONS, locate_instance_users)
+product_subscriptions = (SUBSCRIPTIONS, locate_product_subscriptions)
+
+
 def run(module, client, items, **kwargs):
-    targets = [module.build_target(n, dict(item), "absent", label=f"users[{n}]") for n, item in enumerate(items)]
-    kind = module.InstanceUserKind() if module is instance_users else module.ProductSubscriptionKind()
-    return Reconciler(kind, client, "absent", concurrency=4, **kwargs).run(targets)
+    """``state: absent`` with ``users: items``, in one run."""
+    resource, locate = module
+    params = dict(state="absent", users=items, concurrency=4, wait_timeout=300, tags=None)
+    parsed, _repeats = parse_items(params, resource)
+    return converge(client, resource, "absent", locate(client, parsed, 4), concurrency=4, **kwargs)
 
 
 def test_a_user_in_two_domains_on_one_instance_gets_a_result_per_domain():
     client = FakeClient([association("alice", I1, domain="corp.example.com", n=1), association("alice", I1, domain="lab.example.com", n=2),
                          association("alice", I2, n=3)], instances=[dict(InstanceId=i, IdentityProvider=IDP) for i in (I1, I2)])
     outcomes = run(instance_users, client, [dict(username="alice")])
-    assert [(o.target.extra["instance_id"], o.target.domain, o.changed) for o in outcomes] == [
+    assert [(o.entry.item.where, o.entry.item.domain, o.changed) for o in outcomes] == [
         (I1, "corp.example.com", True), (I1, "lab.example.com", True), (I2, "corp.example.com", True)]
     assert len(client.writes()) == 3
 
@@ -38,7 +47,7 @@ def test_a_record_without_domain_keeps_the_item_open_to_any_domain():
     client = FakeClient([association("alice", I1, domain=None, n=1), association("alice", I1, domain="corp.example.com", n=2)],
                         instances=[dict(InstanceId=I1, IdentityProvider=IDP)])
     [outcome] = run(instance_users, client, [dict(username="alice")])
-    assert outcome.target.domain is None and outcome.changed
+    assert outcome.entry.item.domain is None and outcome.changed
     assert len(client.writes()) == 2
 
 
@@ -54,6 +63,6 @@ def test_a_subscription_reached_through_two_reads_is_stopped_once():
     client = FakeSubscriptionClient([subscription("alice", "OFFICE", n=1), subscription("alice", "VS", n=2)])
     outcomes = run(product_subscriptions, client, [dict(username="alice", product="OFFICE", directory_id="d-1234567890"),
                                                    dict(username="alice", directory_id="d-1234567890")])
-    assert [(o.target.index, o.target.extra["product"], o.changed) for o in outcomes] == [(0, "OFFICE", True), (1, "OFFICE", False), (1, "VS", True)]
+    assert [(o.entry.item.index, o.entry.item.where, o.changed) for o in outcomes] == [(0, "OFFICE", True), (1, "OFFICE", False), (1, "VS", True)]
     assert sorted(c[1]["ProductUserArn"][-1] for c in client.writes()) == ["1", "2"]
     assert "the same change is made for users[0]" in outcomes[1].msg

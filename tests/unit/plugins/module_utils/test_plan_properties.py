@@ -10,16 +10,12 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.statuses import ASSOCIATION_ABSENT as ABSENT_STATUSES
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.statuses import ASSOCIATION_PRESENT as PRESENT_STATUSES
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.batch import build_targets
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import ITEM_KEYS
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import InstanceUserKind
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.instance_users import build_target
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.reconcile import Reconciler
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils.targets import same_request
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils import product_subscriptions
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils import statuses
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.converge import converge
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_items
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_instance_users
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_product_subscriptions
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import ASSOCIATIONS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import SUBSCRIPTIONS
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeClient
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeSubscriptionClient
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import subscription
@@ -46,11 +42,17 @@ def world(current):
     return FakeClient([association(u, i, status=s, domain=d, n=n) for n, (u, i, d, s) in enumerate(current)], page_size=3)
 
 
+ABSENT_STATUSES, PRESENT_STATUSES = ASSOCIATIONS.absent, ASSOCIATIONS.present
+
+
+def converged(resource, locate, client, state, wanted, concurrency, check_mode=False):
+    params = dict(state=state, users=wanted, directory_id="d-1234567890", concurrency=concurrency, wait_timeout=300, tags=None)
+    items, _repeats = parse_items(params, resource)
+    return converge(client, resource, state, locate(client, items, concurrency), check_mode=check_mode, concurrency=concurrency)
+
+
 def run(client, state, wanted, concurrency):
-    params = dict((key, None) for key in ITEM_KEYS)
-    params.update(users=wanted, directory_id="d-1234567890")
-    targets, _repeats = build_targets(params, state, build_target, ITEM_KEYS, same_request)
-    return Reconciler(InstanceUserKind(), client, state, concurrency=concurrency).run(targets)
+    return converged(ASSOCIATIONS, locate_instance_users, client, state, wanted, concurrency)
 
 
 def matching(client, item):
@@ -83,14 +85,11 @@ def test_one_run_reaches_the_desired_state_and_a_second_has_nothing_to_do(curren
 @given(current=records, wanted=items, state=st.sampled_from(["present", "absent"]))
 def test_check_mode_predicts_the_change_without_writing(current, wanted, state):
     client = world(current)
-    params = dict((key, None) for key in ITEM_KEYS)
-    params.update(users=wanted, directory_id="d-1234567890")
-    targets, _repeats = build_targets(params, state, build_target, ITEM_KEYS, same_request)
-    predicted = Reconciler(InstanceUserKind(), client, state, check_mode=True).run(targets)
+    predicted = converged(ASSOCIATIONS, locate_instance_users, client, state, wanted, 1, check_mode=True)
     assert client.writes() == []
     real = run(client, state, wanted, 1)
-    predicted_by_index = {o.target.index: o for o in predicted}
-    assert all(predicted_by_index[o.target.index].changed for o in real if o.changed)
+    predicted_by_index = {o.entry.item.index: o for o in predicted}
+    assert all(predicted_by_index[o.entry.item.index].changed for o in real if o.changed)
     assert any(o.changed for o in predicted) == bool(client.writes())
 
 
@@ -119,11 +118,7 @@ subscription_items = st.lists(
 
 
 def run_subscriptions(client, state, wanted):
-    keys = product_subscriptions.ITEM_KEYS
-    params = dict((key, None) for key in keys)
-    params.update(users=wanted, directory_id="d-1234567890")
-    targets, _repeats = build_targets(params, state, product_subscriptions.build_target, keys, same_request)
-    return Reconciler(product_subscriptions.ProductSubscriptionKind(), client, state, concurrency=3).run(targets)
+    return converged(SUBSCRIPTIONS, locate_product_subscriptions, client, state, wanted, 3)
 
 
 @settings(max_examples=120, deadline=None)
@@ -138,9 +133,9 @@ def test_subscriptions_converge_in_one_run_and_changed_means_written(current, wa
         found = [r for r in client.records if r["Username"] == item["username"] and r["Product"] == item["product"]
                  and ("domain" not in item or (r.get("Domain") or "").lower() == item["domain"].lower())]
         if state == "absent":
-            assert all(r["Status"] in statuses.SUBSCRIPTION_ABSENT for r in found)
+            assert all(r["Status"] in SUBSCRIPTIONS.absent for r in found)
         else:
-            assert any(r["Status"] in statuses.SUBSCRIPTION_PRESENT for r in found)
+            assert any(r["Status"] in SUBSCRIPTIONS.present for r in found)
     writes = len(client.writes())
     again = run_subscriptions(client, state, wanted)
     assert len(client.writes()) == writes and not any(o.changed or o.failed for o in again)

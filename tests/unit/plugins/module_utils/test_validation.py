@@ -80,11 +80,9 @@ def test_identity_provider_snake_case_becomes_api_camel_case_without_unset_value
     }
 
 
-def test_identity_provider_checks_its_directory_id_and_exclusivity():
+def test_identity_provider_checks_its_directory_id():
     with pytest.raises(LmusInputError, match=r"^users\[1\]\.identity_provider\.active_directory_identity_provider\.directory_id: 'd-1'"):
         build_identity_provider(identity_provider={"active_directory_identity_provider": {"directory_id": "d-1"}}, option_prefix="users[1].")
-    with pytest.raises(LmusInputError, match="mutually exclusive"):
-        build_identity_provider("d-1234567890", {"active_directory_identity_provider": {"directory_id": "d-1234567890"}})
 
 
 def test_identity_key_groups_by_directory():

@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What the info modules share: their filters, reading the places with locate.py, and their result.
+
+A place whose read fails is reported in ``failures`` while the others are still listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import Optional
+
+from .client import LmusError
+from .client import describe_error
+from .client import error_code
+from .concurrency import Failure
+from .identity import directory_of
+from .identity import identity_argument_spec
+from .locate import Place
+from .locate import read_places
+from .resources import ASSOCIATIONS
+from .resources import Record
+from .resources import Resource
+from .results import to_result
+
+
+def info_argument_spec(**own: Any) -> dict[str, Any]:
+    """The options every info module takes, plus ``own``."""
+    return dict(
+        own,
+        usernames=dict(type="list", elements="str", default=[]),
+        statuses=dict(type="list", elements="str", default=[]),
+        domain=dict(type="str"),
+        concurrency=dict(type="int", default=8),
+        **identity_argument_spec(),
+    )
+
+
+def failure(error: BaseException, **where: Any) -> dict[str, Any]:
+    """A failure entry: where the read failed, the AWS code and what failed."""
+    return dict(where, code=error_code(error), msg=describe_error(error), exception=error)
+
+
+def keep(record: Record, usernames: list[str], statuses: list[str], domain: Optional[str]) -> bool:
+    """Whether a record passes the info modules' filters (each optional)."""
+    if usernames and record.get("Username") not in usernames:
+        return False
+    if statuses and record.get("Status") not in statuses:
+        return False
+    return not domain or (record.get("Domain") or "").lower() == domain.lower()
+
+
+def list_records(client: Any, resource: Resource, places: list[Place], params: dict[str, Any]) -> tuple[list[Record], list[dict[str, Any]]]:
+    """The records at ``places`` that pass the filters in ``params``, and the places that could not be read."""
+    usernames = params["usernames"]
+    one_user = usernames[0] if usernames and len(set(usernames)) == 1 else None
+    reads = read_places(client, resource, {where: one_user for where in places}, params["concurrency"])
+    records, failures = [], []
+    for where, read in reads.items():
+        if isinstance(read, Failure):
+            named = dict(instance_id=where.where) if resource is ASSOCIATIONS else dict(directory_id=directory_of(where.identity_provider))
+            failures.append(failure(read.exception, **named))
+        else:
+            records.extend(r for r in read if keep(r, usernames, params["statuses"], params["domain"]))
+    return records, failures
+
+
+def exit_info(module: Any, result_key: str, records: list[Record], failures: list[dict[str, Any]], **extra: Any) -> None:
+    """Exit with the records; fail (still returning them) when any read failed."""
+    result = {result_key: [to_result(r) for r in records], "failures": [{k: v for k, v in f.items() if k != "exception"} for f in failures]}
+    result.update(extra)
+    if failures:
+        for other in failures[1:]:
+            module.warn(other["msg"])
+        module.fail_json_aws(failures[0]["exception"], msg=f"{len(failures)} read(s) failed, the list is incomplete; first: {failures[0]['msg']}", **result)
+    module.exit_json(changed=False, **result)
+
+
+def exit_listing_failure(module: Any, result_key: str, error: LmusError, **where: Any) -> None:
+    """Exit when the places themselves could not be listed (ListInstances, ListIdentityProviders)."""
+    exit_info(module, result_key, [], [failure(error, **where)], **({"missing_instance_ids": []} if result_key == "instance_users" else {}))

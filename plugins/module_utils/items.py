@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The write modules' input: their argument spec, and the requested items, checked before any API call.
+
+In batch mode (``users``) the task's top-level values are defaults for every item,
+an item's identity provider replaces the top-level one as a whole, and an item
+that repeats an earlier one is handled once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import replace
+from typing import Any
+from typing import Optional
+
+from .identity import build_identity_provider
+from .identity import identity_argument_spec
+from .identity import identity_key
+from .resources import Resource
+from .validation import LmusInputError
+from .validation import check_arn
+from .validation import check_concurrency
+from .validation import check_instance_id
+from .validation import check_username
+
+MAX_CONCURRENCY = 64
+IDENTITY_OPTIONS = ("directory_id", "identity_provider")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One requested user record: who, where (the instance or product, if given) and under which identity provider."""
+
+    index: int
+    label: str  # "" in single mode, "users[3]" in batch mode: prefixes messages
+    username: Optional[str] = None
+    domain: Optional[str] = None
+    arn: Optional[str] = None
+    where: Optional[str] = None  # the instance ID or the product
+    identity_provider: Optional[dict[str, Any]] = None
+    tags: Optional[dict[str, Any]] = None
+
+    def at(self, where: Optional[str], identity_provider: Optional[dict[str, Any]], domain: Optional[str] = None, username: Optional[str] = None) -> "Item":
+        """This item narrowed to one place (and the domain and user name found there)."""
+        return replace(self, where=where, identity_provider=identity_provider, domain=domain or self.domain, username=username or self.username)
+
+    def request_key(self) -> tuple[Any, ...]:
+        """Two items with the same key are the same request."""
+        if self.arn:
+            return ("arn", self.arn)
+        return (self.username, (self.domain or "").lower() or None, self.where, identity_key(self.identity_provider))
+
+
+def write_argument_spec(resource: Resource) -> dict[str, Any]:
+    """The options of a write module; the item options are also options of ``users`` items."""
+    place = {resource.place_option: dict(type="str"), resource.arn_option: dict(type="str")}
+    item = dict(place, username=dict(type="str"), domain=dict(type="str"), **identity_argument_spec())
+    return dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        tags=dict(type="dict"),
+        users=dict(type="list", elements="dict", options=item, mutually_exclusive=[IDENTITY_OPTIONS, ("username", resource.arn_option)]),
+        concurrency=dict(type="int", default=8),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=300),
+        **item,
+    )
+
+
+def write_mutually_exclusive(resource: Resource) -> list[tuple[str, ...]]:
+    return [IDENTITY_OPTIONS, ("username", resource.arn_option), ("users", "username"), ("users", resource.arn_option)]
+
+
+def _merged(params: dict[str, Any], resource: Resource) -> list[dict[str, Any]]:
+    """Each ``users`` item with the top-level values filled in."""
+    keys = ("username", "domain", resource.place_option, resource.arn_option) + IDENTITY_OPTIONS
+    items = []
+    for item in params["users"]:
+        merged = {key: item.get(key) if item.get(key) is not None else params.get(key) for key in keys}
+        if any(item.get(key) is not None for key in IDENTITY_OPTIONS):
+            merged.update({key: item.get(key) for key in IDENTITY_OPTIONS})
+        items.append(merged)
+    return items
+
+
+def parse_item(index: int, options: dict[str, Any], state: str, label: str, tags: Optional[dict[str, Any]], resource: Resource) -> Item:
+    """Check one item's options and make its Item.
+
+    A batch item with state=absent may leave out the place and the identity provider:
+    the user is then looked for wherever they may be.
+    """
+    prefix = f"{label}." if label else ""
+    arn, where = options.get(resource.arn_option), options.get(resource.place_option)
+    identity_provider = build_identity_provider(options.get("directory_id"), options.get("identity_provider"), prefix)
+    if where is not None and resource.place_option == "instance_id":
+        check_instance_id(where, prefix + "instance_id")
+    if arn is not None:
+        if state != "absent":
+            raise LmusInputError(f"{prefix}{resource.arn_option}: only valid with state=absent, got {arn!r} with state={state}")
+        check_arn(arn, prefix + resource.arn_option)
+    else:
+        check_username(options.get("username"), f"{prefix}username")
+        missing = [prefix + resource.place_option] if where is None else []
+        if identity_provider is None:
+            missing.append(f"{prefix}directory_id or {prefix}identity_provider")
+        if missing and not (label and state == "absent"):
+            hint = f" (or give {resource.arn_option}; or list the user under users to remove them wherever they are found)" if state == "absent" else ""
+            raise LmusInputError(f"missing {' and '.join(missing)}: needed to name user {options['username']!r}{hint}")
+    return Item(index, label, username=options.get("username"), domain=options.get("domain"), arn=arn, where=where,
+                identity_provider=identity_provider, tags=tags)
+
+
+def parse_items(params: dict[str, Any], resource: Resource) -> tuple[list[Item], dict[int, int]]:
+    """The items to converge, and ``{index of a repeat: index of its first}``.
+
+    Raises LmusInputError, naming the option and item, before any API call.
+    """
+    state = params["state"]
+    check_concurrency(params["concurrency"], MAX_CONCURRENCY)
+    if params["wait_timeout"] < 1:
+        raise LmusInputError(f"wait_timeout: must be at least 1 second, got {params['wait_timeout']}")
+    if params.get("tags") and state == "absent":
+        raise LmusInputError(f"tags: only valid with state=present, got {params['tags']!r}")
+    if params.get("users") is None:
+        return [parse_item(0, params, state, "", params.get("tags"), resource)], {}
+    items, first_of, repeats = [], {}, {}
+    for index, options in enumerate(_merged(params, resource)):
+        item = parse_item(index, options, state, f"users[{index}]", params.get("tags"), resource)
+        key = item.request_key()
+        if key in first_of:
+            repeats[index] = first_of[key]
+        else:
+            first_of[key] = index
+            items.append(item)
+    return items, repeats

@@ -1,0 +1,299 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lmus.user_subscriptions project
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Find the records of requested items: which places to read, each read once, and which record is whose.
+
+A *place* is what one paginated list call reads: an instance under its identity
+provider (ListUserAssociations), or an identity provider and a product, or every
+product (ListProductSubscriptions). An item that names its place and identity
+provider is read there; an item without them (state=absent in batch mode) is
+looked for at every place it may be: the instances from ListInstances, or the
+registered identity providers from ListIdentityProviders.
+
+The result is one Entry per item and place where its records are (or one saying
+why there is none), for converge.py to act on; the info modules list with the
+same functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Callable
+from typing import Optional
+from typing import Union
+
+from .client import LmusError
+from .client import equals_filters
+from .client import error_code
+from .client import list_all
+from .concurrency import Failure
+from .concurrency import run_bounded
+from .identity import directory_of
+from .identity import identity_key
+from .items import Item
+from .resources import ASSOCIATIONS
+from .resources import SUBSCRIPTIONS
+from .resources import Record
+from .resources import Resource
+
+
+@dataclass(frozen=True)
+class Place:
+    """An instance (associations) or a product, None for every product (subscriptions), under one identity provider."""
+
+    where: Optional[str]
+    provider_key: Optional[str]
+    identity_provider: dict[str, Any] = field(compare=False, hash=False)
+
+
+def place(where: Optional[str], identity_provider: dict[str, Any]) -> Place:
+    return Place(where, identity_key(identity_provider), identity_provider)
+
+
+Read = Union[list[Record], Failure]  # a place's records, or why they could not be read
+
+
+@dataclass
+class Entry:
+    """An item at one place: the records found there that are its, or why there are none."""
+
+    item: Item
+    place: Optional[Place]
+    records: list[Record] = field(default_factory=list)
+    error: Optional[BaseException] = None
+    who: str = ""  # names the item in messages
+    note: str = ""  # why nothing was found
+
+
+# ---------------------------------------------------------------- names in messages
+
+def who(resource: Resource, item: Item) -> str:
+    """The item in words: ``user 'jdoe' on instance i-...``, ``OFFICE_STANDARD subscription of user 'jdoe'``."""
+    if resource is ASSOCIATIONS:
+        name = f"user {item.username!r}" if item.username else f"association {item.arn}"
+        return f"{name} on instance {item.where}" if item.where else name
+    if not item.username:
+        return f"product subscription {item.arn}"
+    return f"{item.where or 'product'} subscription of user {item.username!r}"
+
+
+def what_read(resource: Resource, where: Optional[Place]) -> str:
+    if where is None:
+        return "list instances" if resource is ASSOCIATIONS else "list identity providers"
+    directory = directory_of(where.identity_provider)
+    if resource is ASSOCIATIONS:
+        return f"list user associations of instance {where.where} (directory {directory})"
+    return f"list product subscriptions of directory {directory}" + (f" for {where.where}" if where.where else "")
+
+
+# ---------------------------------------------------------------- reading
+
+def list_instances(client: Any, instance_id: Optional[str] = None) -> list[Record]:
+    """InstanceSummaries from ListInstances, optionally narrowed to one instance."""
+    params = dict(Filters=equals_filters(InstanceId=instance_id)) if instance_id else {}
+    return list_all(client, "list_instances", "InstanceSummaries", f"list instance {instance_id}" if instance_id else "list instances", **params)
+
+
+def instance_places(instances: list[Record], instance_ids: Optional[list[str]] = None, identity_provider: Optional[dict[str, Any]] = None) -> list[Place]:
+    """The places of listed instances that have an identity provider, narrowed to ``instance_ids`` and ``identity_provider``."""
+    wanted = identity_key(identity_provider)
+    return [place(s["InstanceId"], s["IdentityProvider"]) for s in instances
+            if s.get("IdentityProvider") and (not instance_ids or s["InstanceId"] in instance_ids)
+            and wanted in (None, identity_key(s["IdentityProvider"]))]
+
+
+def registered_identity_providers(client: Any) -> list[dict[str, Any]]:
+    """Each registered identity provider once (ListIdentityProviders lists one summary per provider and product)."""
+    providers: dict[Optional[str], dict[str, Any]] = {}
+    for summary in list_all(client, "list_identity_providers", "IdentityProviderSummaries", "list identity providers"):
+        providers.setdefault(identity_key(summary["IdentityProvider"]), summary["IdentityProvider"])
+    return list(providers.values())
+
+
+def read_place(client: Any, resource: Resource, where: Place, username: Optional[str] = None) -> list[Record]:
+    """Every record at one place, or only ``username``'s.
+
+    The Username filter only narrows the read (records are matched here anyway),
+    so should the service refuse it, the place is read unfiltered.
+    """
+    params: dict[str, Any] = dict(IdentityProvider=where.identity_provider)
+    if where.where:
+        params[resource.place_field] = where.where
+    what = what_read(resource, where)
+    if username is not None:
+        try:
+            return list_all(client, resource.list_call, resource.list_key, what, Filters=equals_filters(Username=username), **params)
+        except LmusError as e:
+            if error_code(e) != "ValidationException":
+                raise
+    return list_all(client, resource.list_call, resource.list_key, what, **params)
+
+
+def read_places(client: Any, resource: Resource, places: dict[Place, Optional[str]], concurrency: int) -> dict[Place, Read]:
+    """Read each place once, concurrently; ``places`` maps each to the one user name to narrow its read to, or None."""
+    return dict(zip(places, run_bounded(lambda where: read_place(client, resource, where, places[where]), list(places), concurrency)))
+
+
+def one_reader(items: list[Item]) -> Optional[str]:
+    """The user name a place's read may be narrowed to: its only reader's, when no item names an ARN."""
+    names = {item.username for item in items}
+    return names.pop() if len(names) == 1 and not any(item.arn for item in items) else None
+
+
+# ---------------------------------------------------------------- matching
+
+def _placed(item: Item) -> bool:
+    """Whether the item names its place and identity provider: it is read there and nowhere else."""
+    return item.where is not None and item.identity_provider is not None
+
+
+def is_match(resource: Resource, item: Item, record: Record) -> bool:
+    if item.arn:
+        return record.get(resource.arn_field) == item.arn
+    if record.get("Username") != item.username:
+        return False
+    if item.domain is not None and (record.get("Domain") or "").lower() != item.domain.lower():
+        return False
+    return resource is ASSOCIATIONS or item.where is None or record.get("Product") == item.where
+
+
+def matches(resource: Resource, item: Item, records: list[Record]) -> list[Record]:
+    return [record for record in records if is_match(resource, item, record)]
+
+
+def _by_place_and_domain(resource: Resource, found: list[Record]) -> dict[tuple[str, Optional[str]], list[Record]]:
+    """A user's records at one place, grouped by where they are and their domain (any domain when one has none)."""
+    groups: dict[tuple[str, Optional[str]], list[Record]] = {}
+    for where in dict.fromkeys(r.get(resource.place_field) for r in found):
+        here = [r for r in found if r.get(resource.place_field) == where]
+        if any(r.get("Domain") is None for r in here):
+            groups[(where, None)] = here
+            continue
+        for record in here:
+            groups.setdefault((where, record["Domain"].lower()), []).append(record)
+    return groups
+
+
+def _not_found(resource: Resource, item: Item, candidates: list[Place]) -> str:
+    if resource is SUBSCRIPTIONS:
+        if not candidates:
+            return f"{who(resource, item)}: no identity provider is registered (ListIdentityProviders), nothing to remove"
+        return f"no {who(resource, item)} was found under the {len(candidates)} identity provider(s) read, nothing to remove"
+    if candidates:
+        return f"{who(resource, item)} has no association on the {len(candidates)} instance(s) read, nothing to remove"
+    if item.where:
+        reason = "the instance was not found"
+    elif item.identity_provider:
+        reason = "no instance has this identity provider"
+    else:
+        reason = "no instance was found"
+    return f"{who(resource, item)}: {reason} (ListInstances), nothing to remove"
+
+
+def entries_of(resource: Resource, item: Item, candidates: Union[list[Place], Failure], reads: dict[Place, Read]) -> list[Entry]:
+    """The entries of one item, once the places it may be at are read."""
+    if isinstance(candidates, Failure):
+        what = f"{resource.noun} {item.arn}" if item.arn else who(resource, item)
+        return [Entry(item, None, error=candidates.exception, who=f"{what} could not be looked for")]
+    if item.arn:
+        return [_entry_by_arn(resource, item, candidates, reads)]
+    known = _placed(item)
+    entries = []
+    for where in candidates:
+        read = reads[where]
+        if isinstance(read, Failure):
+            here = item.at(where.where, where.identity_provider)
+            entries.append(Entry(here, where, error=read.exception, who=who(resource, here)))
+        elif known:
+            entries.append(Entry(item, where, matches(resource, item, read), who=who(resource, item)))
+        else:
+            for (found_where, domain), records in _by_place_and_domain(resource, matches(resource, item, read)).items():
+                here = item.at(found_where, where.identity_provider, domain=records[0].get("Domain") if domain else None)
+                entries.append(Entry(here, where, records, who=who(resource, here)))
+    return entries or [Entry(item, None, who=who(resource, item), note=_not_found(resource, item, candidates))]
+
+
+def _entry_by_arn(resource: Resource, item: Item, candidates: list[Place], reads: dict[Place, Read]) -> Entry:
+    """The entry of an item named by ARN: at the place that holds the ARN, else saying why it is not there."""
+    unread = None
+    for where in candidates:
+        read = reads[where]
+        if isinstance(read, Failure):
+            unread = unread or read
+            continue
+        for record in read:
+            if record.get(resource.arn_field) == item.arn:
+                here = item.at(record.get(resource.place_field), where.identity_provider, record.get("Domain"), record.get("Username"))
+                return Entry(here, where, [record], who=who(resource, here))
+    if unread is not None:
+        return Entry(item, None, error=unread.exception, who=f"{resource.noun} {item.arn} could not be looked for")
+    return Entry(item, None, who=who(resource, item), note=f"no {resource.noun} with ARN {item.arn} was found, nothing to remove")
+
+
+# ---------------------------------------------------------------- locating
+
+@dataclass
+class Located:
+    entries: list[Entry]
+    reads: dict[Place, Read]
+
+
+def _locate(client: Any, resource: Resource, items: list[Item], candidates: list[Union[list[Place], Failure]], concurrency: int) -> Located:
+    readers: dict[Place, list[Item]] = {}
+    for item, places in zip(items, candidates):
+        for where in places if isinstance(places, list) else []:
+            readers.setdefault(where, []).append(item)
+    reads = read_places(client, resource, {where: one_reader(readers[where]) for where in readers}, concurrency)
+    return Located([entry for item, places in zip(items, candidates) for entry in entries_of(resource, item, places, reads)], reads)
+
+
+def _shared(items: list[Item], key: Callable[[Item], Any], places_of: Callable[[Item], Union[list[Place], Failure]]) -> list[Union[list[Place], Failure]]:
+    """``places_of(item)`` for each item, computed once for items with the same key."""
+    done: dict[Any, Union[list[Place], Failure]] = {}
+    return [done[key(item)] if key(item) in done else done.setdefault(key(item), places_of(item)) for item in items]
+
+
+def locate_instance_users(client: Any, items: list[Item], concurrency: int) -> Located:
+    """The associations of each item, reading each instance (and identity provider) once.
+
+    Items without an instance or identity provider look at the instances ListInstances
+    gives: one unfiltered call covers them all when any lacks an instance ID; otherwise
+    each instance is listed by ID.
+    """
+    wanted = {item.where for item in items if not _placed(item)}
+    if None in wanted:
+        wanted = {None}
+    listed = dict(zip(wanted, run_bounded(lambda instance_id: list_instances(client, instance_id), wanted, concurrency)))
+
+    def places_of(item: Item) -> Union[list[Place], Failure]:
+        if _placed(item):
+            return [place(item.where, item.identity_provider)]
+        instances = listed[None if None in listed else item.where]
+        if isinstance(instances, Failure):
+            return instances
+        return instance_places(instances, [item.where] if item.where else None, item.identity_provider)
+
+    return _locate(client, ASSOCIATIONS, items, _shared(items, lambda i: (i.where, identity_key(i.identity_provider)), places_of), concurrency)
+
+
+def locate_product_subscriptions(client: Any, items: list[Item], concurrency: int) -> Located:
+    """The product subscriptions of each item, reading each identity provider (and product) once.
+
+    Items without an identity provider look under every registered one (ListIdentityProviders).
+    """
+    providers: Union[list[dict[str, Any]], Failure, None] = None
+    if any(item.identity_provider is None for item in items):
+        [providers] = run_bounded(lambda _: registered_identity_providers(client), [None], 1)
+
+    def places_of(item: Item) -> Union[list[Place], Failure]:
+        if item.identity_provider is not None:
+            return [place(item.where, item.identity_provider)]
+        if isinstance(providers, Failure):
+            return providers
+        return [place(item.where, provider) for provider in providers or []]
+
+    return _locate(client, SUBSCRIPTIONS, items, _shared(items, lambda i: (i.where, identity_key(i.identity_provider)), places_of), concurrency)
