@@ -65,9 +65,9 @@ def test_admin_http_api(emu, client):
     assert len(client.list_instances()["InstanceSummaries"]) == 1
     assert admin.clear_log() == 3
     with pytest.raises(AdminRequestError):
-        admin.set_subscription_status("nobody", "OFFICE_PROFESSIONAL", DIR1, "INACTIVE")
-    assert admin.set_subscription_status("alice", "OFFICE_PROFESSIONAL", DIR1, "INACTIVE", domain=DOMAIN)["Status"] == "INACTIVE"
-    new_state = admin.load({"instances": [{"instance_id": "i-00000001", "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL"]}]})
+        admin.set_subscription_status("nobody", "OFFICE_PROFESSIONAL_PLUS", DIR1, "INACTIVE")
+    assert admin.set_subscription_status("alice", "OFFICE_PROFESSIONAL_PLUS", DIR1, "INACTIVE", domain=DOMAIN)["Status"] == "INACTIVE"
+    new_state = admin.load({"instances": [{"instance_id": "i-00000001", "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL_PLUS"]}]})
     assert [i["instance_id"] for i in new_state["instances"]] == ["i-00000001"]
     admin.reset()
     assert len(admin.state_dump()["instances"]) == 3 and admin.log == [] and admin.faults == {}
@@ -122,7 +122,7 @@ def test_seed_errors():
 
 
 def test_seed_accepts_snake_case_identity_provider_and_url_needs_start():
-    emulator = Emulator(seed={"instances": [{"instance_id": INST1, "products": ["OFFICE_PROFESSIONAL"], "identity_provider": {
+    emulator = Emulator(seed={"instances": [{"instance_id": INST1, "products": ["OFFICE_PROFESSIONAL_PLUS"], "identity_provider": {
         "active_directory_identity_provider": {"directory_id": DIR1, "active_directory_type": "SELF_MANAGED"}}}]})
     instance = emulator.state_dump()["instances"][0]
     assert instance["identity_provider"] == {"ActiveDirectoryIdentityProvider": {"DirectoryId": DIR1, "ActiveDirectoryType": "SELF_MANAGED"}}

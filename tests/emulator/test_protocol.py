@@ -205,7 +205,7 @@ def test_instances_summary(client):
     by_id = {s["InstanceId"]: s for s in client.list_instances()["InstanceSummaries"]}
     assert set(by_id) == {INST1, INST2, "i-1a2b3c4d"}
     assert by_id[INST2]["IdentityProvider"] == {"ActiveDirectoryIdentityProvider": {"DirectoryId": DIR2, "ActiveDirectoryType": "AWS_MANAGED"}}
-    assert by_id[INST1]["Products"] == ["OFFICE_PROFESSIONAL"]
+    assert by_id[INST1]["Products"] == ["OFFICE_PROFESSIONAL_PLUS"]
     assert by_id[INST1]["Status"] == "AVAILABLE"
     assert by_id[INST1]["OwnerAccountId"] == "123456789012"
 
@@ -213,7 +213,7 @@ def test_instances_summary(client):
 def test_identity_providers(client):
     summaries = client.list_identity_providers()["IdentityProviderSummaries"]
     pairs = sorted((s["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"], s["Product"]) for s in summaries)
-    assert pairs == [(DIR1, "OFFICE_PROFESSIONAL"), (DIR1, "REMOTE_DESKTOP_SERVICES"), (DIR2, "VISUAL_STUDIO_ENTERPRISE")]
+    assert pairs == [(DIR1, "OFFICE_PROFESSIONAL_PLUS"), (DIR1, "REMOTE_DESKTOP_SERVICES"), (DIR2, "VISUAL_STUDIO_ENTERPRISE")]
     filtered = client.list_identity_providers(Filters=[{"Attribute": "Product", "Operation": "Equals", "Value": "VISUAL_STUDIO_ENTERPRISE"}])
     assert len(filtered["IdentityProviderSummaries"]) == 1
     assert all(s["Settings"]["Subnets"] and s["Settings"]["SecurityGroupId"].startswith("sg-") for s in summaries)

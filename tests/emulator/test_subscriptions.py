@@ -1,10 +1,15 @@
 """StartProductSubscription / StopProductSubscription / ListProductSubscriptions semantics."""
 
+import re
+
 import pytest
 
-from emutest import DIR1, DIR2, DOMAIN, idp
+from emutest import DIR1, DIR2, DOMAIN, idp, make_client
+from lmus_emulator import generate_seed
+from lmus_emulator.constants import PRODUCTS
+from lmus_emulator.emulator import shared_model
 
-OFFICE = "OFFICE_PROFESSIONAL"
+OFFICE = "OFFICE_PROFESSIONAL_PLUS"
 
 
 def subs(client, directory_id=DIR1, **kwargs):
@@ -76,3 +81,29 @@ def test_set_subscription_status(emu, client):
     assert subs(client)[("alice", OFFICE)]["Status"] == "INACTIVE"
     with pytest.raises(KeyError):
         emu.set_subscription_status("nobody", OFFICE, DIR1, "INACTIVE")
+
+
+def test_products_are_the_models_documented_values():
+    documented = set()
+    for operation in ("StartProductSubscription", "StopProductSubscription", "ListProductSubscriptions"):
+        doc = shared_model().model.operation_model(operation).input_shape.members["Product"].documentation
+        documented.update(re.findall(r"<code>([A-Z_]+)</code>", doc))
+    assert documented == set(PRODUCTS)
+    assert "OFFICE_PROFESSIONAL" not in PRODUCTS
+
+
+def test_generated_seeds_use_only_model_products():
+    seed = generate_seed(instances=30, users=60, associations=80, subscriptions=60, directories=2, random_seed=11)
+    used = {p for i in seed["instances"] for p in i["products"]} | {s["product"] for s in seed["product_subscriptions"]}
+    used |= {p["product"] for p in seed["identity_providers"]}
+    assert used <= set(PRODUCTS)
+    assert OFFICE in used
+
+
+def test_seeds_accept_an_unknown_product(lmus_emulator_factory):
+    emu = lmus_emulator_factory(seed={"instances": [{"instance_id": "i-00000001", "directory_id": DIR1, "products": ["MYSTERY_SUITE"]}],
+                                      "product_subscriptions": [{"username": "zed", "product": "MYSTERY_SUITE", "directory_id": DIR1}]})
+    client = make_client(emu)
+    assert client.list_instances()["InstanceSummaries"][0]["Products"] == ["MYSTERY_SUITE"]
+    assert list(subs(client)) == [("zed", "MYSTERY_SUITE")]
+    assert client.start_product_subscription(Username="amy", IdentityProvider=idp(), Product="MYSTERY_SUITE")["ProductUserSummary"]

@@ -9,7 +9,7 @@ import tempfile
 
 import yaml
 
-from .constants import PRODUCTS
+from .constants import OFFICE_PROFESSIONAL_PLUS, OFFICE_STANDARD, PRODUCTS, REMOTE_DESKTOP_SERVICES, VISUAL_STUDIO_PRODUCTS
 
 DOMAINS = ("corp.example.com", "emea.example.com", "apac.example.com", "amer.example.com", "lab.example.net", "dev.example.org")
 FIRST_NAMES = ("james", "mary", "john", "patricia", "robert", "jennifer", "michael", "linda", "william", "elizabeth", "david", "barbara",
@@ -71,8 +71,9 @@ def generate_seed(instances=40, users=500, associations=1200, subscriptions=600,
     seed_instances = []
     for index in range(instances):
         directory = dirs[index % directories]
-        products = ["OFFICE_PROFESSIONAL"] if rng.random() < 0.7 else []
-        products += [p for p in PRODUCTS[1:] if rng.random() < 0.25]
+        office = rng.random()
+        products = [OFFICE_PROFESSIONAL_PLUS] if office < 0.55 else [OFFICE_STANDARD] if office < 0.7 else []
+        products += [p for p in VISUAL_STUDIO_PRODUCTS + (REMOTE_DESKTOP_SERVICES,) if rng.random() < 0.25]
         products = products or [rng.choice(PRODUCTS)]
         directory["products"].update(products)
         seed_instances.append({"instance_id": f"i-{_hexid(rng, 17)}", "directory_id": directory["directory_id"], "products": products,
