@@ -41,7 +41,7 @@ SEED = {
     ],
     "product_subscriptions": [
         {"username": "alice", "product": "OFFICE_PROFESSIONAL_PLUS", "directory_id": DIR1, "domain": DOMAIN},
-        {"username": "bob", "product": "OFFICE_PROFESSIONAL_PLUS", "directory_id": DIR1, "domain": DOMAIN, "status": "INACTIVE"},
+        {"username": "bob", "product": "OFFICE_PROFESSIONAL_PLUS", "directory_id": DIR1, "domain": DOMAIN, "status": "UNSUBSCRIBED"},
         {"username": "carol", "product": "OFFICE_PROFESSIONAL_PLUS", "directory_id": DIR1, "domain": DOMAIN},
         {"username": "alice", "product": "VISUAL_STUDIO_ENTERPRISE", "directory_id": DIR2, "domain": DOMAIN},
     ],

@@ -61,17 +61,19 @@ def test_admin_http_api(emu, client):
     assert admin.faults["fail_next"][0]["error"] == "ThrottlingException"
     with pytest.raises(client.exceptions.ThrottlingException):
         client.list_instances()
-    assert admin.set_config(transition_delay=0.5, page_size=1) == {"transition_delay": 0.5, "page_size": 1}
+    config = admin.set_config(transition_delay=0.5, page_size=1)
+    assert (config["transition_delay"], config["page_size"]) == (0.5, 1)
     assert len(client.list_instances()["InstanceSummaries"]) == 1
     assert admin.clear_log() == 3
     with pytest.raises(AdminRequestError):
-        admin.set_subscription_status("nobody", "OFFICE_PROFESSIONAL_PLUS", DIR1, "INACTIVE")
-    assert admin.set_subscription_status("alice", "OFFICE_PROFESSIONAL_PLUS", DIR1, "INACTIVE", domain=DOMAIN)["Status"] == "INACTIVE"
+        admin.set_subscription_status("nobody", "OFFICE_PROFESSIONAL_PLUS", DIR1, "UNSUBSCRIBED")
+    assert admin.set_subscription_status("alice", "OFFICE_PROFESSIONAL_PLUS", DIR1, "UNSUBSCRIBED", domain=DOMAIN)["Status"] == "UNSUBSCRIBED"
     new_state = admin.load({"instances": [{"instance_id": "i-00000001", "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL_PLUS"]}]})
     assert [i["instance_id"] for i in new_state["instances"]] == ["i-00000001"]
     admin.reset()
     assert len(admin.state_dump()["instances"]) == 3 and admin.log == [] and admin.faults == {}
-    assert admin.config() == {"transition_delay": 0.0, "page_size": 50}
+    config = admin.config()
+    assert (config["transition_delay"], config["page_size"], config["vocabulary"]["name"]) == (0.0, 50, "aws")
     with pytest.raises(AdminRequestError) as excinfo:
         admin.load({"instances": [{"instance_id": "bogus"}]})
     assert excinfo.value.status == 400 and "bogus" in excinfo.value.message

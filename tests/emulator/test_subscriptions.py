@@ -19,10 +19,10 @@ def subs(client, directory_id=DIR1, **kwargs):
 
 
 def test_list_and_filters(client):
-    assert {k: v["Status"] for k, v in subs(client).items()} == {("alice", OFFICE): "ACTIVE", ("bob", OFFICE): "INACTIVE",
-                                                                 ("carol", OFFICE): "ACTIVE"}
+    assert {k: v["Status"] for k, v in subs(client).items()} == {("alice", OFFICE): "SUBSCRIBED", ("bob", OFFICE): "UNSUBSCRIBED",
+                                                                 ("carol", OFFICE): "SUBSCRIBED"}
     assert list(subs(client, DIR2)) == [("alice", "VISUAL_STUDIO_ENTERPRISE")]
-    assert sorted(subs(client, Filters=[{"Attribute": "Status", "Operation": "Equals", "Value": "ACTIVE"}])) == [("alice", OFFICE), ("carol", OFFICE)]
+    assert sorted(subs(client, Filters=[{"Attribute": "Status", "Operation": "Equals", "Value": "SUBSCRIBED"}])) == [("alice", OFFICE), ("carol", OFFICE)]
     assert list(subs(client, Filters=[{"Attribute": "Username", "Operation": "Equals", "Value": "bob"}])) == [("bob", OFFICE)]
     assert not subs(client, Product="REMOTE_DESKTOP_SERVICES")
     assert len(subs(client, Product=OFFICE)) == 3
@@ -38,30 +38,30 @@ def test_unknown_directory_not_found(client):
 def test_start_then_conflict_then_stop(client):
     summary = client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN,
                                                 Tags={"cost-center": "42"})["ProductUserSummary"]
-    assert summary["Status"] == "ACTIVE" and summary["SubscriptionStartDate"]
+    assert summary["Status"] == "SUBSCRIBED" and summary["SubscriptionStartDate"]
     assert summary["ProductUserArn"].startswith("arn:aws:license-manager-user-subscriptions:us-east-1:123456789012:product-user/")
     with pytest.raises(client.exceptions.ConflictException):
         client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE, Domain="CORP.example.com")
     stopped = client.stop_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)["ProductUserSummary"]
-    assert stopped["Status"] == "INACTIVE" and stopped["SubscriptionEndDate"]
+    assert stopped["Status"] == "UNSUBSCRIBED" and stopped["SubscriptionEndDate"]
     assert stopped["ProductUserArn"] == summary["ProductUserArn"]
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.stop_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)
-    assert subs(client)[("gina", OFFICE)]["Status"] == "INACTIVE"
+    assert subs(client)[("gina", OFFICE)]["Status"] == "UNSUBSCRIBED"
     restarted = client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)["ProductUserSummary"]
-    assert restarted["Status"] == "ACTIVE" and "SubscriptionEndDate" not in restarted
+    assert restarted["Status"] == "SUBSCRIBED" and "SubscriptionEndDate" not in restarted
 
 
 def test_stop_by_arn(client):
     arn = subs(client)[("alice", OFFICE)]["ProductUserArn"]
-    assert client.stop_product_subscription(ProductUserArn=arn)["ProductUserSummary"]["Status"] == "INACTIVE"
+    assert client.stop_product_subscription(ProductUserArn=arn)["ProductUserSummary"]["Status"] == "UNSUBSCRIBED"
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.stop_product_subscription(ProductUserArn=arn)
 
 
 def test_stop_errors(client):
     with pytest.raises(client.exceptions.ResourceNotFoundException):
-        client.stop_product_subscription(Username="bob", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)  # already INACTIVE
+        client.stop_product_subscription(Username="bob", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)  # already UNSUBSCRIBED
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.stop_product_subscription(Username="alice", IdentityProvider=idp(), Product=OFFICE)  # record has a domain
     with pytest.raises(client.exceptions.ValidationException):
@@ -77,10 +77,10 @@ def test_start_needs_registered_product(client):
 
 
 def test_set_subscription_status(emu, client):
-    emu.set_subscription_status("alice", OFFICE, DIR1, "INACTIVE", domain=DOMAIN)
-    assert subs(client)[("alice", OFFICE)]["Status"] == "INACTIVE"
+    emu.set_subscription_status("alice", OFFICE, DIR1, "UNSUBSCRIBED", domain=DOMAIN)
+    assert subs(client)[("alice", OFFICE)]["Status"] == "UNSUBSCRIBED"
     with pytest.raises(KeyError):
-        emu.set_subscription_status("nobody", OFFICE, DIR1, "INACTIVE")
+        emu.set_subscription_status("nobody", OFFICE, DIR1, "UNSUBSCRIBED")
 
 
 def test_products_are_the_models_documented_values():

@@ -13,6 +13,7 @@ from .model import ApiError, ServiceModel, validation_error
 from .seeds import load_seed
 from .server import EmulatorHTTPServer
 from .state import Store
+from .vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 ANY = object()
 _MODEL = []
@@ -70,7 +71,7 @@ class Emulator:
     """Local License Manager User Subscriptions service; see README.md."""
 
     def __init__(self, seed=None, transition_delay=0.0, page_size=DEFAULT_PAGE_SIZE, faults=None, port=0, *,
-                 account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, check_responses=True, verbose=False):
+                 account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, check_responses=True, verbose=False, vocabulary=DEFAULT_VOCABULARY):
         if isinstance(seed, (str, os.PathLike)):
             seed = load_seed(seed)
         self.model = shared_model()
@@ -80,8 +81,9 @@ class Emulator:
         self.check_responses = check_responses
         self.verbose = verbose
         self._start_seed = copy.deepcopy(seed or {})
-        self._start_config = {"transition_delay": float(transition_delay), "page_size": int(page_size)}
-        self.store = Store(self.model, self.lock, account_id=account_id, region=region, transition_delay=transition_delay, page_size=page_size)
+        self._start_config = {"transition_delay": float(transition_delay), "page_size": int(page_size), "vocabulary": Vocabulary(vocabulary)}
+        self.store = Store(self.model, self.lock, account_id=account_id, region=region, transition_delay=transition_delay, page_size=page_size,
+                           vocabulary=self._start_config["vocabulary"])
         self.store.load(copy.deepcopy(self._start_seed))
         self.fault_injector = FaultInjector(self.lock, faults)
         self._log = []
@@ -146,6 +148,7 @@ class Emulator:
         with self.lock:
             self.store.transition_delay = self._start_config["transition_delay"]
             self.store.page_size = self._start_config["page_size"]
+            self.store.vocab = self._start_config["vocabulary"]
             self.store.load(copy.deepcopy(self._start_seed))
             self.fault_injector.configure({})
             self._log = []
@@ -176,12 +179,19 @@ class Emulator:
     def page_size(self, value):
         self.store.page_size = int(value)
 
-    def config(self):
-        """{"transition_delay", "page_size"}."""
-        return {"transition_delay": self.transition_delay, "page_size": self.page_size}
+    @property
+    def vocabulary(self):
+        """The status words in use: {"name": ..., role: word, ...} (see vocabulary.py)."""
+        return self.store.vocab.as_dict()
 
-    def set_config(self, transition_delay=None, page_size=None):
-        """Change transition_delay and/or page_size."""
+    def config(self):
+        """{"transition_delay", "page_size", "vocabulary"}."""
+        return {"transition_delay": self.transition_delay, "page_size": self.page_size, "vocabulary": self.vocabulary}
+
+    def set_config(self, transition_delay=None, page_size=None, vocabulary=None):
+        """Change transition_delay, page_size and/or the vocabulary (a profile name or a dict, see vocabulary.py)."""
+        if vocabulary is not None:
+            Vocabulary(vocabulary)  # validate before changing anything
         if transition_delay is not None:
             if float(transition_delay) < 0:
                 raise ValueError("transition_delay must be >= 0")
@@ -190,6 +200,8 @@ class Emulator:
             if not 1 <= int(page_size) <= 100:
                 raise ValueError("page_size must be between 1 and 100")
             self.page_size = page_size
+        if vocabulary is not None:
+            self.store.set_vocabulary(vocabulary)
         return self.config()
 
     @property

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from .constants import ADMIN_PREFIX
+from .constants import ADMIN_PREFIX, CONFIG_KEYS
 from .state import SeedError
 
 
@@ -67,7 +67,7 @@ def _put_faults(emulator, data):
 
 def _put_config(emulator, data):
     data = _require_dict(data)
-    unknown = sorted(set(data) - {"transition_delay", "page_size"})
+    unknown = sorted(set(data) - set(CONFIG_KEYS))
     if unknown:
         raise AdminError(400, f"unknown config keys {unknown}")
     return emulator.set_config(**data)

@@ -11,10 +11,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from .constants import (ASSOCIATED, ASSOCIATING, DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, DISASSOCIATED,
-                        DISASSOCIATING, IDENTITY_PROVIDER_REGISTERED, INSTANCE_AVAILABLE, LIVE_ASSOCIATION_STATUSES, MAX_RESULTS_MAX,
-                        MAX_RESULTS_MIN, SUBSCRIPTION_ACTIVE, SUBSCRIPTION_INACTIVE, TRANSITIONS)
+from .constants import DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, MAX_RESULTS_MAX, MAX_RESULTS_MIN
 from .model import ApiError, ServiceModel, validation_error
+from .vocabulary import Vocabulary
 
 INSTANCE_ID_RE = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 DIRECTORY_ID_RE = re.compile(r"(?:d|sd)-[0-9a-f]{10}")
@@ -149,10 +148,10 @@ class AssociationRecord:
     tags: dict = field(default_factory=dict)
     status_message: str = None
 
-    def settle(self, now):
-        """Apply a due transition (unless stuck)."""
-        if self.status in TRANSITIONS and not self.stuck and self.pending_at is not None and now >= self.pending_at:
-            self.status = TRANSITIONS[self.status]
+    def settle(self, now, transitions):
+        """Apply a due transition (unless stuck); transitions maps a transitional word to its final word."""
+        if self.status in transitions and not self.stuck and self.pending_at is not None and now >= self.pending_at:
+            self.status = transitions[self.status]
             self.pending_at = None
 
     def summary(self):
@@ -209,8 +208,9 @@ class Store:
     """All service state, guarded by one lock."""
 
     def __init__(self, model=None, lock=None, account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, transition_delay=0.0,
-                 page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic):
+                 page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic, vocabulary=None):
         self.model = model or ServiceModel()
+        self.vocab = Vocabulary(vocabulary)
         self.lock = lock or threading.RLock()
         self.account_id = account_id
         self.region = region
@@ -269,7 +269,7 @@ class Store:
             raise SeedError(f"identity provider {directory_id}/{product} has invalid settings: {'; '.join(problems)}")
         record = IdentityProviderRecord(
             directory_id=directory_id, product=product, identity_provider=api_form, settings=settings,
-            status=entry.get("status", IDENTITY_PROVIDER_REGISTERED), arn=entry.get("arn") or self._arn("identity-provider", _hex(directory_id, product)),
+            status=entry.get("status", self.vocab["registered"]), arn=entry.get("arn") or self._arn("identity-provider", _hex(directory_id, product)),
             owner_account_id=entry.get("owner_account_id", self.account_id), failure_message=entry.get("failure_message"))
         self.identity_providers[key] = record
         return record
@@ -324,7 +324,7 @@ class Store:
             self._register(directory_id, api_form, product)
         self.instances[instance_id] = InstanceRecord(
             instance_id=instance_id, directory_id=directory_id, identity_provider=api_form, products=list(products),
-            status=entry.get("status", INSTANCE_AVAILABLE), owner_account_id=entry.get("owner_account_id", self.account_id),
+            status=entry.get("status", self.vocab["available"]), owner_account_id=entry.get("owner_account_id", self.account_id),
             last_status_check_date=entry.get("last_status_check_date", now), status_message=entry.get("status_message"))
         self.assoc_by_instance[instance_id] = []
 
@@ -340,7 +340,7 @@ class Store:
             directory_id, _api = self._seed_identity_provider("association", entry)
             if directory_id != instance.directory_id:
                 raise SeedError(f"association directory {directory_id} differs from instance {instance.instance_id}'s {instance.directory_id}")
-        status = entry.get("status", ASSOCIATED)
+        status = entry.get("status", self.vocab["associated"])
         if not isinstance(status, str) or not status:
             raise SeedError(f"association status must be a non-empty string: {entry!r}")
         key = (instance.instance_id, entry["username"], norm_domain(entry.get("domain")))
@@ -351,11 +351,11 @@ class Store:
             instance_id=instance.instance_id, username=entry["username"], domain=entry.get("domain") or None,
             directory_id=instance.directory_id, identity_provider=copy.deepcopy(instance.identity_provider), status=status,
             stuck=bool(entry.get("stuck", False)), association_date=entry.get("association_date", now),
-            disassociation_date=entry.get("disassociation_date", now if status in (DISASSOCIATING, DISASSOCIATED) else None),
+            disassociation_date=entry.get("disassociation_date", now if self._ending("association", status) else None),
             tags=dict(entry.get("tags") or {}), status_message=entry.get("status_message"))
         if record.arn in self.assoc_by_arn:
             raise SeedError(f"duplicate association arn {record.arn}")
-        if status in TRANSITIONS:
+        if status in self.vocab.association_transitions:
             record.pending_at = self.clock() + self.transition_delay
         self._add_association(key, record)
 
@@ -374,12 +374,14 @@ class Store:
         key = (directory_id, entry["product"], entry["username"], norm_domain(entry.get("domain")))
         if key in self.subscriptions:
             raise SeedError(f"duplicate product subscription {key}")
-        status = entry.get("status", SUBSCRIPTION_ACTIVE)
+        status = entry.get("status", self.vocab["subscribed"])
+        if not isinstance(status, str) or not status:
+            raise SeedError(f"product subscription status must be a non-empty string: {entry!r}")
         record = SubscriptionRecord(
             arn=entry.get("arn") or self._arn("product-user", _hex(*key)), username=entry["username"], product=entry["product"],
             domain=entry.get("domain") or None, directory_id=directory_id, identity_provider=copy.deepcopy(idp.identity_provider),
             status=status, start_date=entry.get("subscription_start_date", now),
-            end_date=entry.get("subscription_end_date", now if status == SUBSCRIPTION_INACTIVE else None),
+            end_date=entry.get("subscription_end_date", now if self._ending("subscription", status) else None),
             tags=dict(entry.get("tags") or {}), status_message=entry.get("status_message"))
         if record.arn in self.subs_by_arn:
             raise SeedError(f"duplicate product subscription arn {record.arn}")
@@ -387,11 +389,36 @@ class Store:
         self.subs_by_arn[record.arn] = record
 
     # ----------------------------------------------------------------- inspection
+    def _ending(self, group, status):
+        """True for the words of the ending roles (disassociating/disassociated, unsubscribing/unsubscribed)."""
+        return self.vocab.role_of(group, status) in ("disassociating", "disassociated", "unsubscribing", "unsubscribed")
+
+    def _settle(self, record, now=None):
+        record.settle(self.clock() if now is None else now, self.vocab.association_transitions)
+
     def settle_all(self):
         """Apply all due transitions."""
         now = self.clock()
         for record in self.associations.values():
-            record.settle(now)
+            self._settle(record, now)
+
+    def set_vocabulary(self, vocabulary):
+        """Switch vocabulary: every status that is a word of the old one becomes the same role's word in the new one."""
+        new = Vocabulary(vocabulary)
+        with self.lock:
+            self.settle_all()
+            old = self.vocab
+            for record in self.associations.values():
+                record.status = old.translate("association", record.status, new)
+                if record.status not in new.association_transitions:
+                    record.pending_at = None
+            for record in self.subscriptions.values():
+                record.status = old.translate("subscription", record.status, new)
+            for record in self.identity_providers.values():
+                record.status = old.translate("identity_provider", record.status, new)
+            for record in self.instances.values():
+                record.status = old.translate("instance", record.status, new)
+            self.vocab = new
 
     def dump(self):
         """State in seed form (a valid seed), with current statuses."""
@@ -414,8 +441,8 @@ class Store:
         if stuck is not None:
             record.stuck = bool(stuck)
         record.status = status
-        record.pending_at = self.clock() + self.transition_delay if status in TRANSITIONS else None
-        record.settle(self.clock())
+        record.pending_at = self.clock() + self.transition_delay if status in self.vocab.association_transitions else None
+        self._settle(record)
 
     def set_status(self, instance_id, username, status, domain=None, stuck=None):
         """Force an association's status (created if missing); a transitional status settles after transition_delay unless stuck."""
@@ -433,7 +460,7 @@ class Store:
                                            username=username, domain=domain or None, directory_id=instance.directory_id,
                                            identity_provider=copy.deepcopy(instance.identity_provider), status=status, association_date=now)
                 self._add_association(key, record)
-            if status in (DISASSOCIATING, DISASSOCIATED) and not record.disassociation_date:
+            if self._ending("association", status) and not record.disassociation_date:
                 record.disassociation_date = now
             self._begin(record, status, stuck)
             return record.summary()
@@ -445,7 +472,7 @@ class Store:
             if record is None:
                 raise KeyError(f"no product subscription for {username} / {product} / {directory_id}")
             record.status = status
-            if status == SUBSCRIPTION_INACTIVE and not record.end_date:
+            if self._ending("subscription", status) and not record.end_date:
                 record.end_date = iso_now()
             return record.summary()
 
@@ -502,7 +529,7 @@ class Store:
         now = self.clock()
         records = self.assoc_by_instance.get(instance.instance_id, [])
         for record in records:
-            record.settle(now)
+            self._settle(record, now)
         return self._page("ListUserAssociations", params, [r.summary() for r in records], "InstanceUserSummaries")
 
     def _op_AssociateUser(self, params):  # pylint: disable=invalid-name
@@ -512,21 +539,21 @@ class Store:
         record = self.associations.get(key)
         now = iso_now()
         if record is not None:
-            record.settle(self.clock())
-            if record.status in LIVE_ASSOCIATION_STATUSES:
+            self._settle(record)
+            if record.status in self.vocab.association_live:
                 raise ApiError("ConflictException",
                                f"User {username}{' (' + domain + ')' if domain else ''} is already {record.status} on instance {instance.instance_id}")
             record.domain = domain
         else:
             record = AssociationRecord(arn=self._arn("instance-user", _hex(instance.directory_id, *key)), instance_id=instance.instance_id,
                                        username=username, domain=domain, directory_id=instance.directory_id,
-                                       identity_provider=copy.deepcopy(instance.identity_provider), status=ASSOCIATING)
+                                       identity_provider=copy.deepcopy(instance.identity_provider), status=self.vocab["associated"])
             self._add_association(key, record)
         record.association_date = now
         record.disassociation_date = None
         record.status_message = None
         record.tags = dict(params.get("Tags") or {})
-        self._begin(record, ASSOCIATING)
+        self._begin(record, self.vocab.first("associating", "associated"))
         return {"InstanceUserSummary": record.summary()}
 
     def _op_DisassociateUser(self, params):  # pylint: disable=invalid-name
@@ -545,11 +572,11 @@ class Store:
                 raise ApiError("ResourceNotFoundException", f"{described} not found")
         else:
             raise validation_error("Specify either InstanceUserArn, or Username, InstanceId and IdentityProvider")
-        record.settle(self.clock())
-        if record.status not in LIVE_ASSOCIATION_STATUSES:
+        self._settle(record)
+        if record.status not in self.vocab.association_live:
             raise ApiError("ResourceNotFoundException", f"{described} is not associated (status {record.status})")
         record.disassociation_date = iso_now()
-        self._begin(record, DISASSOCIATING)
+        self._begin(record, self.vocab.first("disassociating", "disassociated"))
         return {"InstanceUserSummary": record.summary()}
 
     def _op_StartProductSubscription(self, params):  # pylint: disable=invalid-name
@@ -562,15 +589,16 @@ class Store:
             raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} is not registered for product {product}")
         key = (directory_id, product, username, norm_domain(domain))
         record = self.subscriptions.get(key)
-        if record is not None and record.status == SUBSCRIPTION_ACTIVE:
-            raise ApiError("ConflictException", f"User {username} already has an active {product} subscription")
+        if record is not None and record.status in self.vocab.subscription_live:
+            raise ApiError("ConflictException", f"User {username} already has a {product} subscription (status {record.status})")
         if record is None:
             record = SubscriptionRecord(arn=self._arn("product-user", _hex(*key)), username=username, product=product, domain=domain,
-                                        directory_id=directory_id, identity_provider=copy.deepcopy(idp.identity_provider), status=SUBSCRIPTION_ACTIVE)
+                                        directory_id=directory_id, identity_provider=copy.deepcopy(idp.identity_provider),
+                                        status=self.vocab["subscribed"])
             self.subscriptions[key] = record
             self.subs_by_arn[record.arn] = record
         record.domain = domain
-        record.status = SUBSCRIPTION_ACTIVE
+        record.status = self.vocab["subscribed"]
         record.start_date = iso_now()
         record.end_date = None
         record.status_message = None
@@ -591,9 +619,9 @@ class Store:
             raise validation_error("Specify either ProductUserArn, or Username, IdentityProvider and Product")
         if record is None:
             raise ApiError("ResourceNotFoundException", f"{described} not found")
-        if record.status != SUBSCRIPTION_ACTIVE:
-            raise ApiError("ResourceNotFoundException", f"{described} is not active (status {record.status})")
-        record.status = SUBSCRIPTION_INACTIVE
+        if record.status not in self.vocab.subscription_live:
+            raise ApiError("ResourceNotFoundException", f"{described} is not subscribed (status {record.status})")
+        record.status = self.vocab["unsubscribed"]
         record.end_date = iso_now()
         return {"ProductUserSummary": record.summary()}
 
