@@ -1,11 +1,12 @@
 """StartProductSubscription / StopProductSubscription / ListProductSubscriptions semantics."""
 
 import re
+import time
 
 import pytest
 
-from emutest import DIR1, DIR2, DOMAIN, idp, make_client
-from lmus_emulator import generate_seed
+from emutest import DIR1, DIR2, DOMAIN, SEED, idp, make_client
+from lmus_emulator import Emulator, EmulatorAdmin, generate_seed
 from lmus_emulator.constants import PRODUCTS
 from lmus_emulator.emulator import shared_model
 
@@ -107,3 +108,64 @@ def test_seeds_accept_an_unknown_product(lmus_emulator_factory):
     assert client.list_instances()["InstanceSummaries"][0]["Products"] == ["MYSTERY_SUITE"]
     assert list(subs(client)) == [("zed", "MYSTERY_SUITE")]
     assert client.start_product_subscription(Username="amy", IdentityProvider=idp(), Product="MYSTERY_SUITE")["ProductUserSummary"]
+
+
+PENDING_WORDS = {"subscribing": "PENDING", "unsubscribing": "UNSUBSCRIBING"}
+
+
+def status_of(client, username, product=OFFICE):
+    """Listed status of one subscription in DIR1."""
+    return subs(client)[(username, product)]["Status"]
+
+
+def test_subscription_transitions_with_a_transitional_word(lmus_emulator_factory):
+    emu = lmus_emulator_factory(seed=SEED, transition_delay=0.3, vocabulary=PENDING_WORDS)
+    client = make_client(emu)
+    started = client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)["ProductUserSummary"]
+    assert started["Status"] == "PENDING" and started["SubscriptionStartDate"]
+    assert status_of(client, "gina") == "PENDING"
+    with pytest.raises(client.exceptions.ConflictException):
+        client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)
+    time.sleep(0.35)
+    assert status_of(client, "gina") == "SUBSCRIBED"
+    stopped = client.stop_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)["ProductUserSummary"]
+    assert stopped["Status"] == "UNSUBSCRIBING" and stopped["SubscriptionEndDate"]
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.stop_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)
+    assert status_of(client, "gina") == "UNSUBSCRIBING"
+    time.sleep(0.35)
+    assert status_of(client, "gina") == "UNSUBSCRIBED"
+    assert subs(client)[("gina", OFFICE)]["SubscriptionEndDate"] == stopped["SubscriptionEndDate"]
+
+
+def test_stop_while_subscribing_and_start_while_unsubscribing(lmus_emulator_factory):
+    emu = lmus_emulator_factory(seed=SEED, transition_delay=30, vocabulary=PENDING_WORDS)
+    client = make_client(emu)
+    arn = client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)["ProductUserSummary"]["ProductUserArn"]
+    assert client.stop_product_subscription(ProductUserArn=arn)["ProductUserSummary"]["Status"] == "UNSUBSCRIBING"
+    again = client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)["ProductUserSummary"]
+    assert (again["Status"], again["ProductUserArn"]) == ("PENDING", arn) and "SubscriptionEndDate" not in again
+
+
+def test_aws_vocabulary_has_no_transitional_subscription_word(lmus_emulator_factory):
+    emu = lmus_emulator_factory(seed=SEED, transition_delay=30)
+    client = make_client(emu)
+    assert client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)["ProductUserSummary"]["Status"] == "SUBSCRIBED"
+    assert client.stop_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)["ProductUserSummary"]["Status"] == "UNSUBSCRIBED"
+
+
+def test_stuck_subscriptions(lmus_emulator_factory):
+    seed = {**SEED, "product_subscriptions": SEED["product_subscriptions"] + [
+        {"username": "hank", "product": OFFICE, "directory_id": DIR1, "status": "PENDING", "stuck": True}]}
+    emu = lmus_emulator_factory(seed=seed, vocabulary=PENDING_WORDS)
+    client = make_client(emu)
+    assert status_of(client, "hank") == "PENDING"  # delay 0, but stuck
+    hank = [s for s in emu.state_dump()["product_subscriptions"] if s["username"] == "hank"][0]
+    assert (hank["status"], hank["stuck"]) == ("PENDING", True)
+    assert emu.set_subscription_status("alice", OFFICE, DIR1, "UNSUBSCRIBING", domain=DOMAIN, stuck=True)["Status"] == "UNSUBSCRIBING"
+    time.sleep(0.05)
+    assert status_of(client, "alice") == "UNSUBSCRIBING" and subs(client)[("alice", OFFICE)]["SubscriptionEndDate"]
+    assert EmulatorAdmin(emu.url).set_subscription_status("alice", OFFICE, DIR1, "UNSUBSCRIBING", domain=DOMAIN, stuck=False)["Status"] == "UNSUBSCRIBED"
+    assert emu.set_subscription_status("hank", OFFICE, DIR1, "PENDING", stuck=False)["Status"] == "SUBSCRIBED"
+    dump = emu.state_dump()
+    assert Emulator(seed=dump, vocabulary=PENDING_WORDS).state_dump() == dump

@@ -106,9 +106,11 @@ class EmulatorAdmin:
             data["stuck"] = stuck
         return self._call("POST", "associations/status", data)
 
-    def set_subscription_status(self, username, product, directory_id, status, domain=None):
+    def set_subscription_status(self, username, product, directory_id, status, domain=None, stuck=None):
         """Force a product subscription's status; returns its ProductUserSummary."""
         data = {"username": username, "product": product, "directory_id": directory_id, "status": status}
         if domain is not None:
             data["domain"] = domain
+        if stuck is not None:
+            data["stuck"] = stuck
         return self._call("POST", "subscriptions/status", data)

@@ -157,9 +157,9 @@ class Emulator:
         """Force an association's status (creating it on a known instance); returns its InstanceUserSummary."""
         return self.store.set_status(instance_id, username, status, domain=domain, stuck=stuck)
 
-    def set_subscription_status(self, username, product, directory_id, status, domain=None):
-        """Force an existing product subscription's status; returns its ProductUserSummary."""
-        return self.store.set_subscription_status(username, product, directory_id, status, domain=domain)
+    def set_subscription_status(self, username, product, directory_id, status, domain=None, stuck=None):
+        """Force an existing product subscription's status (a transitional word settles unless stuck); returns its ProductUserSummary."""
+        return self.store.set_subscription_status(username, product, directory_id, status, domain=domain, stuck=stuck)
 
     @property
     def transition_delay(self):

@@ -47,7 +47,8 @@ def _set_subscription_status(emulator, data):
     missing = [k for k in ("username", "product", "directory_id", "status") if not data.get(k)]
     if missing:
         raise AdminError(400, f"missing {missing}")
-    return emulator.set_subscription_status(data["username"], data["product"], data["directory_id"], data["status"], domain=data.get("domain"))
+    return emulator.set_subscription_status(data["username"], data["product"], data["directory_id"], data["status"], domain=data.get("domain"),
+                                            stuck=data.get("stuck"))
 
 
 def _reset(emulator):

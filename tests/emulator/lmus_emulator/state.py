@@ -130,8 +130,18 @@ class InstanceRecord:
                          "last_status_check_date": self.last_status_check_date, "status_message": self.status_message})
 
 
+class _Transitional:  # pylint: disable=too-few-public-methods
+    """A record whose transitional status settles lazily (status, stuck, pending_at)."""
+
+    def settle(self, now, transitions):
+        """Apply a due transition (unless stuck); transitions maps a transitional word to its final word."""
+        if self.status in transitions and not self.stuck and self.pending_at is not None and now >= self.pending_at:
+            self.status = transitions[self.status]
+            self.pending_at = None
+
+
 @dataclass
-class AssociationRecord:
+class AssociationRecord(_Transitional):
     """A user associated with an instance; transitional statuses settle lazily."""
 
     arn: str
@@ -148,12 +158,6 @@ class AssociationRecord:
     tags: dict = field(default_factory=dict)
     status_message: str = None
 
-    def settle(self, now, transitions):
-        """Apply a due transition (unless stuck); transitions maps a transitional word to its final word."""
-        if self.status in transitions and not self.stuck and self.pending_at is not None and now >= self.pending_at:
-            self.status = transitions[self.status]
-            self.pending_at = None
-
     def summary(self):
         """InstanceUserSummary."""
         return _compact({"Username": self.username, "InstanceId": self.instance_id, "IdentityProvider": copy.deepcopy(self.identity_provider),
@@ -168,8 +172,8 @@ class AssociationRecord:
 
 
 @dataclass
-class SubscriptionRecord:
-    """A user's product subscription under an identity provider."""
+class SubscriptionRecord(_Transitional):
+    """A user's product subscription under an identity provider; transitional statuses settle lazily."""
 
     arn: str
     username: str
@@ -182,6 +186,8 @@ class SubscriptionRecord:
     end_date: str = None
     tags: dict = field(default_factory=dict)
     status_message: str = None
+    stuck: bool = False
+    pending_at: float = None
 
     def summary(self):
         """ProductUserSummary."""
@@ -192,7 +198,7 @@ class SubscriptionRecord:
     def dump(self):
         """Seed form."""
         return _compact({"username": self.username, "product": self.product, "directory_id": self.directory_id, "domain": self.domain,
-                         "status": self.status, "arn": self.arn, "subscription_start_date": self.start_date,
+                         "status": self.status, "stuck": self.stuck, "arn": self.arn, "subscription_start_date": self.start_date,
                          "subscription_end_date": self.end_date, "tags": dict(self.tags), "status_message": self.status_message})
 
 
@@ -365,8 +371,8 @@ class Store:
         self.assoc_by_arn[record.arn] = record
 
     def _load_subscription(self, entry, now):
-        _check_keys("product_subscriptions", entry, ("username", "product", "directory_id", "identity_provider", "domain", "status", "arn",
-                                                     "subscription_start_date", "subscription_end_date", "tags", "status_message"))
+        _check_keys("product_subscriptions", entry, ("username", "product", "directory_id", "identity_provider", "domain", "status", "stuck",
+                                                     "arn", "subscription_start_date", "subscription_end_date", "tags", "status_message"))
         if not entry.get("username") or not entry.get("product"):
             raise SeedError(f"product subscription needs username and product: {entry!r}")
         directory_id, api_form = self._seed_identity_provider("product subscription", entry)
@@ -382,9 +388,11 @@ class Store:
             domain=entry.get("domain") or None, directory_id=directory_id, identity_provider=copy.deepcopy(idp.identity_provider),
             status=status, start_date=entry.get("subscription_start_date", now),
             end_date=entry.get("subscription_end_date", now if self._ending("subscription", status) else None),
-            tags=dict(entry.get("tags") or {}), status_message=entry.get("status_message"))
+            tags=dict(entry.get("tags") or {}), status_message=entry.get("status_message"), stuck=bool(entry.get("stuck", False)))
         if record.arn in self.subs_by_arn:
             raise SeedError(f"duplicate product subscription arn {record.arn}")
+        if status in self.vocab.subscription_transitions:
+            record.pending_at = self.clock() + self.transition_delay
         self.subscriptions[key] = record
         self.subs_by_arn[record.arn] = record
 
@@ -393,13 +401,20 @@ class Store:
         """True for the words of the ending roles (disassociating/disassociated, unsubscribing/unsubscribed)."""
         return self.vocab.role_of(group, status) in ("disassociating", "disassociated", "unsubscribing", "unsubscribed")
 
+    def _transitions(self, record):
+        if isinstance(record, SubscriptionRecord):
+            return self.vocab.subscription_transitions
+        return self.vocab.association_transitions
+
     def _settle(self, record, now=None):
-        record.settle(self.clock() if now is None else now, self.vocab.association_transitions)
+        record.settle(self.clock() if now is None else now, self._transitions(record))
 
     def settle_all(self):
         """Apply all due transitions."""
         now = self.clock()
         for record in self.associations.values():
+            self._settle(record, now)
+        for record in self.subscriptions.values():
             self._settle(record, now)
 
     def set_vocabulary(self, vocabulary):
@@ -414,6 +429,8 @@ class Store:
                     record.pending_at = None
             for record in self.subscriptions.values():
                 record.status = old.translate("subscription", record.status, new)
+                if record.status not in new.subscription_transitions:
+                    record.pending_at = None
             for record in self.identity_providers.values():
                 record.status = old.translate("identity_provider", record.status, new)
             for record in self.instances.values():
@@ -441,7 +458,7 @@ class Store:
         if stuck is not None:
             record.stuck = bool(stuck)
         record.status = status
-        record.pending_at = self.clock() + self.transition_delay if status in self.vocab.association_transitions else None
+        record.pending_at = self.clock() + self.transition_delay if status in self._transitions(record) else None
         self._settle(record)
 
     def set_status(self, instance_id, username, status, domain=None, stuck=None):
@@ -465,15 +482,17 @@ class Store:
             self._begin(record, status, stuck)
             return record.summary()
 
-    def set_subscription_status(self, username, product, directory_id, status, domain=None):
-        """Force an existing product subscription's status."""
+    def set_subscription_status(self, username, product, directory_id, status, domain=None, stuck=None):
+        """Force an existing product subscription's status; a transitional status settles after transition_delay unless stuck."""
+        if not isinstance(status, str) or not status:
+            raise ValueError("status must be a non-empty string")
         with self.lock:
             record = self.subscriptions.get((directory_id, product, username, norm_domain(domain)))
             if record is None:
                 raise KeyError(f"no product subscription for {username} / {product} / {directory_id}")
-            record.status = status
             if self._ending("subscription", status) and not record.end_date:
                 record.end_date = iso_now()
+            self._begin(record, status, stuck)
             return record.summary()
 
     # ----------------------------------------------------------------- API
@@ -589,6 +608,8 @@ class Store:
             raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} is not registered for product {product}")
         key = (directory_id, product, username, norm_domain(domain))
         record = self.subscriptions.get(key)
+        if record is not None:
+            self._settle(record)
         if record is not None and record.status in self.vocab.subscription_live:
             raise ApiError("ConflictException", f"User {username} already has a {product} subscription (status {record.status})")
         if record is None:
@@ -598,11 +619,11 @@ class Store:
             self.subscriptions[key] = record
             self.subs_by_arn[record.arn] = record
         record.domain = domain
-        record.status = self.vocab["subscribed"]
         record.start_date = iso_now()
         record.end_date = None
         record.status_message = None
         record.tags = dict(params.get("Tags") or {})
+        self._begin(record, self.vocab.first("subscribing", "subscribed"))
         return {"ProductUserSummary": record.summary()}
 
     def _op_StopProductSubscription(self, params):  # pylint: disable=invalid-name
@@ -619,10 +640,11 @@ class Store:
             raise validation_error("Specify either ProductUserArn, or Username, IdentityProvider and Product")
         if record is None:
             raise ApiError("ResourceNotFoundException", f"{described} not found")
+        self._settle(record)
         if record.status not in self.vocab.subscription_live:
             raise ApiError("ResourceNotFoundException", f"{described} is not subscribed (status {record.status})")
-        record.status = self.vocab["unsubscribed"]
         record.end_date = iso_now()
+        self._begin(record, self.vocab.first("unsubscribing", "unsubscribed"))
         return {"ProductUserSummary": record.summary()}
 
     def _op_ListProductSubscriptions(self, params):  # pylint: disable=invalid-name
@@ -630,8 +652,11 @@ class Store:
         if not self._directory_known(directory_id):
             raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} not found")
         product = params.get("Product")
-        items = [r.summary() for r in self.subscriptions.values() if r.directory_id == directory_id and (not product or r.product == product)]
-        return self._page("ListProductSubscriptions", params, items, "ProductUserSummaries")
+        now = self.clock()
+        records = [r for r in self.subscriptions.values() if r.directory_id == directory_id and (not product or r.product == product)]
+        for record in records:
+            self._settle(record, now)
+        return self._page("ListProductSubscriptions", params, [r.summary() for r in records], "ProductUserSummaries")
 
 
 def apply_filters(operation, filters, items):
