@@ -2,6 +2,7 @@
 
 import re
 import time
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -169,3 +170,35 @@ def test_stuck_subscriptions(lmus_emulator_factory):
     assert emu.set_subscription_status("hank", OFFICE, DIR1, "PENDING", stuck=False)["Status"] == "SUBSCRIBED"
     dump = emu.state_dump()
     assert Emulator(seed=dump, vocabulary=PENDING_WORDS).state_dump() == dump
+
+
+RDS = "REMOTE_DESKTOP_SERVICES"
+
+
+def test_rds_subscriptions_carry_a_license_expiration_date(client):
+    assert "LicenseExpirationDate" in shared_model().model.shape_for("ProductUserSummary").members
+    rds = client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=RDS, Domain=DOMAIN)["ProductUserSummary"]
+    start = datetime.strptime(rds["SubscriptionStartDate"], "%Y-%m-%dT%H:%M:%SZ")
+    assert rds["LicenseExpirationDate"] == (start + timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert subs(client)[("gina", RDS)]["LicenseExpirationDate"] == rds["LicenseExpirationDate"]
+    office = client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)["ProductUserSummary"]
+    assert "LicenseExpirationDate" not in office
+    stopped = client.stop_product_subscription(Username="gina", IdentityProvider=idp(), Product=RDS, Domain=DOMAIN)["ProductUserSummary"]
+    assert stopped["LicenseExpirationDate"] == rds["LicenseExpirationDate"]
+
+
+def test_license_expiration_date_seeds(lmus_emulator_factory):
+    seed = {"instances": [{"instance_id": "i-00000001", "directory_id": DIR1, "products": [RDS, OFFICE]}], "product_subscriptions": [
+        {"username": "a", "product": RDS, "directory_id": DIR1, "subscription_start_date": "2024-05-01T12:00:00Z"},
+        {"username": "b", "product": RDS, "directory_id": DIR1, "license_expiration_date": "2031-01-01T00:00:00Z"},
+        {"username": "c", "product": RDS, "directory_id": DIR1, "license_expiration_date": None},
+        {"username": "d", "product": OFFICE, "directory_id": DIR1, "license_expiration_date": "2030-01-01T00:00:00Z"},
+        {"username": "e", "product": OFFICE, "directory_id": DIR1}]}
+    emu = lmus_emulator_factory(seed=seed)
+    client = make_client(emu)
+    dates = {user: s.get("LicenseExpirationDate") for (user, _p), s in subs(client).items()}
+    assert dates == {"a": "2024-06-30T12:00:00Z", "b": "2031-01-01T00:00:00Z", "c": None, "d": "2030-01-01T00:00:00Z", "e": None}
+    dump = emu.state_dump()
+    assert Emulator(seed=dump).state_dump() == dump
+    emu.store.has_license_expiration = False  # what an older botocore model would allow
+    assert all("LicenseExpirationDate" not in s for s in subs(client).values())

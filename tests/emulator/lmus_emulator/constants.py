@@ -22,6 +22,8 @@ REMOTE_DESKTOP_SERVICES = "REMOTE_DESKTOP_SERVICES"
 PRODUCTS = (VISUAL_STUDIO_ENTERPRISE, VISUAL_STUDIO_PROFESSIONAL, OFFICE_PROFESSIONAL_PLUS, OFFICE_STANDARD, REMOTE_DESKTOP_SERVICES)
 OFFICE_PRODUCTS = (OFFICE_PROFESSIONAL_PLUS, OFFICE_STANDARD)
 VISUAL_STUDIO_PRODUCTS = (VISUAL_STUDIO_ENTERPRISE, VISUAL_STUDIO_PROFESSIONAL)
+# ProductUserSummary.LicenseExpirationDate of a REMOTE_DESKTOP_SERVICES subscription: SubscriptionStartDate + this many days (a guess).
+RDS_LICENSE_DAYS = 60
 
 WRITE_OPERATIONS = frozenset(("AssociateUser", "DisassociateUser", "StartProductSubscription", "StopProductSubscription"))
 READ_OPERATIONS = frozenset(("ListUserAssociations", "ListInstances", "ListIdentityProviders", "ListProductSubscriptions"))

@@ -9,9 +9,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from .constants import DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, MAX_RESULTS_MAX, MAX_RESULTS_MIN
+from .constants import DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, MAX_RESULTS_MAX, MAX_RESULTS_MIN, RDS_LICENSE_DAYS, REMOTE_DESKTOP_SERVICES
 from .model import ApiError, ServiceModel, validation_error
 from .vocabulary import Vocabulary
 
@@ -35,9 +35,23 @@ class SeedError(ValueError):
     """A seed that cannot be loaded."""
 
 
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def iso_now():
     """Current UTC time as ISO-8601 (the model's date members are strings)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(timezone.utc).strftime(ISO_FORMAT)
+
+
+def license_expiration(product, start_date):
+    """LicenseExpirationDate of a subscription: start + RDS_LICENSE_DAYS for Remote Desktop Services, else None."""
+    if product != REMOTE_DESKTOP_SERVICES or not start_date:
+        return None
+    try:
+        start = datetime.strptime(start_date, ISO_FORMAT)
+    except (TypeError, ValueError):
+        return None
+    return (start + timedelta(days=RDS_LICENSE_DAYS)).strftime(ISO_FORMAT)
 
 
 def _hex(*parts, length=32):
@@ -188,18 +202,24 @@ class SubscriptionRecord(_Transitional):
     status_message: str = None
     stuck: bool = False
     pending_at: float = None
+    license_expiration_date: str = None
 
-    def summary(self):
-        """ProductUserSummary."""
+    def summary(self, with_license_expiration=True):
+        """ProductUserSummary (LicenseExpirationDate only when the botocore model has that member)."""
         return _compact({"Username": self.username, "Product": self.product, "IdentityProvider": copy.deepcopy(self.identity_provider),
                          "Status": self.status, "ProductUserArn": self.arn, "StatusMessage": self.status_message, "Domain": self.domain,
-                         "SubscriptionStartDate": self.start_date, "SubscriptionEndDate": self.end_date})
+                         "SubscriptionStartDate": self.start_date, "SubscriptionEndDate": self.end_date,
+                         "LicenseExpirationDate": self.license_expiration_date if with_license_expiration else None})
 
     def dump(self):
-        """Seed form."""
-        return _compact({"username": self.username, "product": self.product, "directory_id": self.directory_id, "domain": self.domain,
+        """Seed form (license_expiration_date: null kept where loading would derive a date)."""
+        data = _compact({"username": self.username, "product": self.product, "directory_id": self.directory_id, "domain": self.domain,
                          "status": self.status, "stuck": self.stuck, "arn": self.arn, "subscription_start_date": self.start_date,
-                         "subscription_end_date": self.end_date, "tags": dict(self.tags), "status_message": self.status_message})
+                         "subscription_end_date": self.end_date, "license_expiration_date": self.license_expiration_date,
+                         "tags": dict(self.tags), "status_message": self.status_message})
+        if self.license_expiration_date is None and license_expiration(self.product, self.start_date) is not None:
+            data["license_expiration_date"] = None
+        return data
 
 
 def _check_keys(kind, entry, allowed):
@@ -217,6 +237,8 @@ class Store:
                  page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic, vocabulary=None):
         self.model = model or ServiceModel()
         self.vocab = Vocabulary(vocabulary)
+        # LicenseExpirationDate came with later botocore models; leave it out where the model lacks it.
+        self.has_license_expiration = "LicenseExpirationDate" in self.model.model.shape_for("ProductUserSummary").members
         self.lock = lock or threading.RLock()
         self.account_id = account_id
         self.region = region
@@ -372,7 +394,8 @@ class Store:
 
     def _load_subscription(self, entry, now):
         _check_keys("product_subscriptions", entry, ("username", "product", "directory_id", "identity_provider", "domain", "status", "stuck",
-                                                     "arn", "subscription_start_date", "subscription_end_date", "tags", "status_message"))
+                                                     "arn", "subscription_start_date", "subscription_end_date", "license_expiration_date", "tags",
+                                                     "status_message"))
         if not entry.get("username") or not entry.get("product"):
             raise SeedError(f"product subscription needs username and product: {entry!r}")
         directory_id, api_form = self._seed_identity_provider("product subscription", entry)
@@ -389,6 +412,10 @@ class Store:
             status=status, start_date=entry.get("subscription_start_date", now),
             end_date=entry.get("subscription_end_date", now if self._ending("subscription", status) else None),
             tags=dict(entry.get("tags") or {}), status_message=entry.get("status_message"), stuck=bool(entry.get("stuck", False)))
+        if "license_expiration_date" in entry:
+            record.license_expiration_date = entry["license_expiration_date"]
+        else:
+            record.license_expiration_date = license_expiration(record.product, record.start_date)
         if record.arn in self.subs_by_arn:
             raise SeedError(f"duplicate product subscription arn {record.arn}")
         if status in self.vocab.subscription_transitions:
@@ -397,6 +424,9 @@ class Store:
         self.subs_by_arn[record.arn] = record
 
     # ----------------------------------------------------------------- inspection
+    def _subscription_summary(self, record):
+        return record.summary(with_license_expiration=self.has_license_expiration)
+
     def _ending(self, group, status):
         """True for the words of the ending roles (disassociating/disassociated, unsubscribing/unsubscribed)."""
         return self.vocab.role_of(group, status) in ("disassociating", "disassociated", "unsubscribing", "unsubscribed")
@@ -493,7 +523,7 @@ class Store:
             if self._ending("subscription", status) and not record.end_date:
                 record.end_date = iso_now()
             self._begin(record, status, stuck)
-            return record.summary()
+            return self._subscription_summary(record)
 
     # ----------------------------------------------------------------- API
     def handle(self, operation, params):
@@ -620,11 +650,12 @@ class Store:
             self.subs_by_arn[record.arn] = record
         record.domain = domain
         record.start_date = iso_now()
+        record.license_expiration_date = license_expiration(product, record.start_date)
         record.end_date = None
         record.status_message = None
         record.tags = dict(params.get("Tags") or {})
         self._begin(record, self.vocab.first("subscribing", "subscribed"))
-        return {"ProductUserSummary": record.summary()}
+        return {"ProductUserSummary": self._subscription_summary(record)}
 
     def _op_StopProductSubscription(self, params):  # pylint: disable=invalid-name
         arn = params.get("ProductUserArn")
@@ -645,7 +676,7 @@ class Store:
             raise ApiError("ResourceNotFoundException", f"{described} is not subscribed (status {record.status})")
         record.end_date = iso_now()
         self._begin(record, self.vocab.first("unsubscribing", "unsubscribed"))
-        return {"ProductUserSummary": record.summary()}
+        return {"ProductUserSummary": self._subscription_summary(record)}
 
     def _op_ListProductSubscriptions(self, params):  # pylint: disable=invalid-name
         directory_id = self._directory(params)
@@ -656,7 +687,7 @@ class Store:
         records = [r for r in self.subscriptions.values() if r.directory_id == directory_id and (not product or r.product == product)]
         for record in records:
             self._settle(record, now)
-        return self._page("ListProductSubscriptions", params, [r.summary() for r in records], "ProductUserSummaries")
+        return self._page("ListProductSubscriptions", params, [self._subscription_summary(r) for r in records], "ProductUserSummaries")
 
 
 def apply_filters(operation, filters, items):
