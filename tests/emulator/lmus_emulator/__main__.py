@@ -54,12 +54,14 @@ def main(argv=None):
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--vocabulary", default=DEFAULT_VOCABULARY,
                         help=f"status words: a profile ({', '.join(sorted(PROFILES))}), a JSON object or a YAML/JSON file (default {DEFAULT_VOCABULARY})")
+    parser.add_argument("--omit-instance-identity-provider", action="store_true",
+                        help="leave IdentityProvider out of ListInstances answers (what botocore < 1.40.35 sees)")
     parser.add_argument("--verbose", action="store_true", help="log request lines (never headers) to stderr")
     args = parser.parse_args(argv)
     try:
         emulator = Emulator(seed=load_seed(args.seed) if args.seed else None, transition_delay=args.transition_delay, page_size=args.page_size,
                             faults=_faults(args.faults), port=args.port, account_id=args.account_id, region=args.region, verbose=args.verbose,
-                            vocabulary=_vocabulary(args.vocabulary))
+                            vocabulary=_vocabulary(args.vocabulary), omit_instance_identity_provider=args.omit_instance_identity_provider)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"lmus-emulator: {exc}", file=sys.stderr)
         return 2

@@ -71,7 +71,8 @@ class Emulator:
     """Local License Manager User Subscriptions service; see README.md."""
 
     def __init__(self, seed=None, transition_delay=0.0, page_size=DEFAULT_PAGE_SIZE, faults=None, port=0, *,
-                 account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, check_responses=True, verbose=False, vocabulary=DEFAULT_VOCABULARY):
+                 account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, check_responses=True, verbose=False, vocabulary=DEFAULT_VOCABULARY,
+                 omit_instance_identity_provider=False):
         if isinstance(seed, (str, os.PathLike)):
             seed = load_seed(seed)
         self.model = shared_model()
@@ -81,9 +82,10 @@ class Emulator:
         self.check_responses = check_responses
         self.verbose = verbose
         self._start_seed = copy.deepcopy(seed or {})
-        self._start_config = {"transition_delay": float(transition_delay), "page_size": int(page_size), "vocabulary": Vocabulary(vocabulary)}
+        self._start_config = {"transition_delay": float(transition_delay), "page_size": int(page_size), "vocabulary": Vocabulary(vocabulary),
+                              "omit_instance_identity_provider": bool(omit_instance_identity_provider)}
         self.store = Store(self.model, self.lock, account_id=account_id, region=region, transition_delay=transition_delay, page_size=page_size,
-                           vocabulary=self._start_config["vocabulary"])
+                           vocabulary=self._start_config["vocabulary"], omit_instance_identity_provider=omit_instance_identity_provider)
         self.store.load(copy.deepcopy(self._start_seed))
         self.fault_injector = FaultInjector(self.lock, faults)
         self._log = []
@@ -149,6 +151,7 @@ class Emulator:
             self.store.transition_delay = self._start_config["transition_delay"]
             self.store.page_size = self._start_config["page_size"]
             self.store.vocab = self._start_config["vocabulary"]
+            self.store.omit_instance_identity_provider = self._start_config["omit_instance_identity_provider"]
             self.store.load(copy.deepcopy(self._start_seed))
             self.fault_injector.configure({})
             self._log = []
@@ -185,13 +188,16 @@ class Emulator:
         return self.store.vocab.as_dict()
 
     def config(self):
-        """{"transition_delay", "page_size", "vocabulary"}."""
-        return {"transition_delay": self.transition_delay, "page_size": self.page_size, "vocabulary": self.vocabulary}
+        """{"transition_delay", "page_size", "vocabulary", "omit_instance_identity_provider"}."""
+        return {"transition_delay": self.transition_delay, "page_size": self.page_size, "vocabulary": self.vocabulary,
+                "omit_instance_identity_provider": self.store.omit_instance_identity_provider}
 
-    def set_config(self, transition_delay=None, page_size=None, vocabulary=None):
-        """Change transition_delay, page_size and/or the vocabulary (a profile name or a dict, see vocabulary.py)."""
+    def set_config(self, transition_delay=None, page_size=None, vocabulary=None, omit_instance_identity_provider=None):
+        """Change any of the config() keys; None leaves a key as it is. The vocabulary is a profile name or a dict (vocabulary.py)."""
         if vocabulary is not None:
             Vocabulary(vocabulary)  # validate before changing anything
+        if omit_instance_identity_provider is not None and not isinstance(omit_instance_identity_provider, bool):
+            raise ValueError("omit_instance_identity_provider must be true or false")
         if transition_delay is not None:
             if float(transition_delay) < 0:
                 raise ValueError("transition_delay must be >= 0")
@@ -202,6 +208,8 @@ class Emulator:
             self.page_size = page_size
         if vocabulary is not None:
             self.store.set_vocabulary(vocabulary)
+        if omit_instance_identity_provider is not None:
+            self.store.omit_instance_identity_provider = omit_instance_identity_provider
         return self.config()
 
     @property

@@ -234,7 +234,7 @@ class Store:
     """All service state, guarded by one lock."""
 
     def __init__(self, model=None, lock=None, account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, transition_delay=0.0,
-                 page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic, vocabulary=None):
+                 page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic, vocabulary=None, omit_instance_identity_provider=False):
         self.model = model or ServiceModel()
         self.vocab = Vocabulary(vocabulary)
         # LicenseExpirationDate came with later botocore models; leave it out where the model lacks it.
@@ -244,6 +244,8 @@ class Store:
         self.region = region
         self.transition_delay = float(transition_delay)
         self.page_size = int(page_size)
+        # ListInstances without InstanceSummary.IdentityProvider, as botocore < 1.40.35 (whose model lacks it) parses it.
+        self.omit_instance_identity_provider = bool(omit_instance_identity_provider)
         self.clock = clock
         self._clear()
 
@@ -571,7 +573,11 @@ class Store:
         return result
 
     def _op_ListInstances(self, params):  # pylint: disable=invalid-name
-        return self._page("ListInstances", params, [r.summary() for r in self.instances.values()], "InstanceSummaries")
+        summaries = [r.summary() for r in self.instances.values()]
+        if self.omit_instance_identity_provider:
+            for summary in summaries:
+                summary.pop("IdentityProvider", None)
+        return self._page("ListInstances", params, summaries, "InstanceSummaries")
 
     def _op_ListUserAssociations(self, params):  # pylint: disable=invalid-name
         instance = self._instance(params["InstanceId"], self._directory(params))
