@@ -55,7 +55,7 @@ def test_start_then_conflict_then_stop(client):
 
 
 def test_stop_by_arn(client):
-    arn = subs(client)[("alice", OFFICE)]["ProductUserArn"]
+    arn = subs(client)[("carol", OFFICE)]["ProductUserArn"]  # carol is no longer associated (refuse_stop_while_associated)
     assert client.stop_product_subscription(ProductUserArn=arn)["ProductUserSummary"]["Status"] == "UNSUBSCRIBED"
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.stop_product_subscription(ProductUserArn=arn)

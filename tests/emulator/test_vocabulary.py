@@ -150,7 +150,7 @@ def test_state_dump_round_trips(lmus_emulator_factory, vocabulary):
     emu = lmus_emulator_factory(seed=SEED, vocabulary=vocabulary, transition_delay=0)
     client = make_client(emu)
     client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)
-    client.stop_product_subscription(Username="alice", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)
+    client.stop_product_subscription(Username="carol", IdentityProvider=idp(), Product=OFFICE, Domain=DOMAIN)
     client.disassociate_user(Username="bob", InstanceId=INST1, IdentityProvider=idp(), Domain=DOMAIN)
     dump = emu.state_dump()
     assert Emulator(seed=dump, vocabulary=vocabulary).state_dump() == dump

@@ -8,7 +8,7 @@ MAX_RESULTS_MIN = 1
 MAX_RESULTS_MAX = 100
 ADMIN_PREFIX = "/_emulator/"
 # Keys of Emulator.config() / set_config() and PUT /_emulator/config.
-CONFIG_KEYS = ("transition_delay", "page_size", "vocabulary", "omit_instance_identity_provider")
+CONFIG_KEYS = ("transition_delay", "page_size", "vocabulary", "omit_instance_identity_provider", "rules")
 
 # Status words (ASSOCIATED, SUBSCRIBED, REGISTERED, ...) live in vocabulary.py: they depend on the vocabulary in use.
 

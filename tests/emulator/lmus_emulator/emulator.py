@@ -12,6 +12,7 @@ from .faults import DROP, DROP_AFTER, TIMEOUT, FaultInjector
 from .model import ApiError, ServiceModel, validation_error
 from .seeds import load_seed
 from .server import EmulatorHTTPServer
+from .rules import default_rules, merge_rules
 from .state import Store
 from .vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
@@ -72,7 +73,7 @@ class Emulator:
 
     def __init__(self, seed=None, transition_delay=0.0, page_size=DEFAULT_PAGE_SIZE, faults=None, port=0, *,
                  account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, check_responses=True, verbose=False, vocabulary=DEFAULT_VOCABULARY,
-                 omit_instance_identity_provider=False):
+                 omit_instance_identity_provider=False, rules=None):
         if isinstance(seed, (str, os.PathLike)):
             seed = load_seed(seed)
         self.model = shared_model()
@@ -83,9 +84,11 @@ class Emulator:
         self.verbose = verbose
         self._start_seed = copy.deepcopy(seed or {})
         self._start_config = {"transition_delay": float(transition_delay), "page_size": int(page_size), "vocabulary": Vocabulary(vocabulary),
-                              "omit_instance_identity_provider": bool(omit_instance_identity_provider)}
+                              "omit_instance_identity_provider": bool(omit_instance_identity_provider),
+                              "rules": merge_rules(default_rules(), rules)}
         self.store = Store(self.model, self.lock, account_id=account_id, region=region, transition_delay=transition_delay, page_size=page_size,
-                           vocabulary=self._start_config["vocabulary"], omit_instance_identity_provider=omit_instance_identity_provider)
+                           vocabulary=self._start_config["vocabulary"], omit_instance_identity_provider=omit_instance_identity_provider,
+                           rules=self._start_config["rules"])
         self.store.load(copy.deepcopy(self._start_seed))
         self.fault_injector = FaultInjector(self.lock, faults)
         self._log = []
@@ -152,6 +155,7 @@ class Emulator:
             self.store.page_size = self._start_config["page_size"]
             self.store.vocab = self._start_config["vocabulary"]
             self.store.omit_instance_identity_provider = self._start_config["omit_instance_identity_provider"]
+            self.store.rules = copy.deepcopy(self._start_config["rules"])
             self.store.load(copy.deepcopy(self._start_seed))
             self.fault_injector.configure({})
             self._log = []
@@ -188,14 +192,18 @@ class Emulator:
         return self.store.vocab.as_dict()
 
     def config(self):
-        """{"transition_delay", "page_size", "vocabulary", "omit_instance_identity_provider"}."""
+        """{"transition_delay", "page_size", "vocabulary", "omit_instance_identity_provider", "rules"}."""
         return {"transition_delay": self.transition_delay, "page_size": self.page_size, "vocabulary": self.vocabulary,
-                "omit_instance_identity_provider": self.store.omit_instance_identity_provider}
+                "omit_instance_identity_provider": self.store.omit_instance_identity_provider, "rules": copy.deepcopy(self.store.rules)}
 
-    def set_config(self, transition_delay=None, page_size=None, vocabulary=None, omit_instance_identity_provider=None):
-        """Change any of the config() keys; None leaves a key as it is. The vocabulary is a profile name or a dict (vocabulary.py)."""
+    def set_config(self, transition_delay=None, page_size=None, vocabulary=None, omit_instance_identity_provider=None, rules=None):
+        """Change any of the config() keys; None leaves a key as it is.
+
+        vocabulary: a profile name or a dict (vocabulary.py); rules: a partial {rule: bool or error code} merged into the current rules.
+        """
         if vocabulary is not None:
             Vocabulary(vocabulary)  # validate before changing anything
+        new_rules = merge_rules(self.store.rules, rules)
         if omit_instance_identity_provider is not None and not isinstance(omit_instance_identity_provider, bool):
             raise ValueError("omit_instance_identity_provider must be true or false")
         if transition_delay is not None:
@@ -210,6 +218,7 @@ class Emulator:
             self.store.set_vocabulary(vocabulary)
         if omit_instance_identity_provider is not None:
             self.store.omit_instance_identity_provider = omit_instance_identity_provider
+        self.store.rules = new_rules
         return self.config()
 
     @property

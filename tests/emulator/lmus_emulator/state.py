@@ -11,8 +11,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from .constants import DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, MAX_RESULTS_MAX, MAX_RESULTS_MIN, RDS_LICENSE_DAYS, REMOTE_DESKTOP_SERVICES
+from .constants import (DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, MAX_RESULTS_MAX, MAX_RESULTS_MIN, OFFICE_PRODUCTS, RDS_LICENSE_DAYS,
+                        REMOTE_DESKTOP_SERVICES, VISUAL_STUDIO_PRODUCTS)
 from .model import ApiError, ServiceModel, validation_error
+from .rules import default_rules, merge_rules, rule_error
 from .vocabulary import Vocabulary
 
 INSTANCE_ID_RE = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
@@ -234,7 +236,7 @@ class Store:
     """All service state, guarded by one lock."""
 
     def __init__(self, model=None, lock=None, account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, transition_delay=0.0,
-                 page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic, vocabulary=None, omit_instance_identity_provider=False):
+                 page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic, vocabulary=None, omit_instance_identity_provider=False, rules=None):
         self.model = model or ServiceModel()
         self.vocab = Vocabulary(vocabulary)
         # LicenseExpirationDate came with later botocore models; leave it out where the model lacks it.
@@ -246,6 +248,7 @@ class Store:
         self.page_size = int(page_size)
         # ListInstances without InstanceSummary.IdentityProvider, as botocore < 1.40.35 (whose model lacks it) parses it.
         self.omit_instance_identity_provider = bool(omit_instance_identity_provider)
+        self.rules = merge_rules(default_rules(), rules)
         self.clock = clock
         self._clear()
 
@@ -561,6 +564,39 @@ class Store:
             result["NextToken"] = token
         return result
 
+    def _require_subscription(self, instance, username, domain):
+        """Rule require_subscription_to_associate: a live subscription to a product the instance provides, same directory and user."""
+        code = rule_error(self.rules, "require_subscription_to_associate")
+        if code is None:
+            return
+        for product in instance.products:
+            record = self.subscriptions.get((instance.directory_id, product, username, norm_domain(domain)))
+            if record is not None:
+                self._settle(record)
+                if record.status in self.vocab.subscription_live:
+                    return
+        raise ApiError(code, f"User {username}{' (' + domain + ')' if domain else ''} has no product subscription for any product of instance "
+                             f"{instance.instance_id} ({', '.join(instance.products) or 'none'}) in {instance.directory_id}; "
+                             "start a product subscription first")
+
+    def _refuse_stop_while_associated(self, record, described):
+        """Rule refuse_stop_while_associated: Office / Visual Studio subscriptions stop only once the user has no live association
+        on an instance of the same directory that provides the product."""
+        code = rule_error(self.rules, "refuse_stop_while_associated")
+        if code is None or record.product not in OFFICE_PRODUCTS + VISUAL_STUDIO_PRODUCTS:
+            return
+        now = self.clock()
+        for instance in self.instances.values():
+            if instance.directory_id != record.directory_id or record.product not in instance.products:
+                continue
+            association = self.associations.get((instance.instance_id, record.username, norm_domain(record.domain)))
+            if association is None:
+                continue
+            self._settle(association, now)
+            if association.status in self.vocab.association_live:
+                raise ApiError(code, f"Cannot stop {described}: the user is still {association.status} on instance {instance.instance_id}; "
+                                     "disassociate the user from every instance that provides the product first")
+
     def _op_ListIdentityProviders(self, params):  # pylint: disable=invalid-name
         items = []
         for record in self.identity_providers.values():
@@ -598,6 +634,8 @@ class Store:
             if record.status in self.vocab.association_live:
                 raise ApiError("ConflictException",
                                f"User {username}{' (' + domain + ')' if domain else ''} is already {record.status} on instance {instance.instance_id}")
+        self._require_subscription(instance, username, domain)
+        if record is not None:
             record.domain = domain
         else:
             record = AssociationRecord(arn=self._arn("instance-user", _hex(instance.directory_id, *key)), instance_id=instance.instance_id,
@@ -680,6 +718,7 @@ class Store:
         self._settle(record)
         if record.status not in self.vocab.subscription_live:
             raise ApiError("ResourceNotFoundException", f"{described} is not subscribed (status {record.status})")
+        self._refuse_stop_while_associated(record, described)
         record.end_date = iso_now()
         self._begin(record, self.vocab.first("unsubscribing", "unsubscribed"))
         return {"ProductUserSummary": self._subscription_summary(record)}
