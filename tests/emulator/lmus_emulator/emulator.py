@@ -329,9 +329,12 @@ class Emulator:
         if fault is not None:
             entry["fault"] = f"{fault.source}/{fault.code}"
             raise ApiError(fault.code, fault.message)
+        repeat_token = self.fault_injector.repeat_token(operation)
+        if repeat_token and entry["fault"] is None:
+            entry["fault"] = f"repeat_token/{repeat_token}"
         for hook in list(self._hooks):
             hook(operation, copy.deepcopy(params))
-        result = self.store.handle(operation, params)
+        result = self.store.handle(operation, params, repeat_token=repeat_token)
         if self.check_responses:
             problems = self.model.validate_output(operation, result)
             if problems:

@@ -249,6 +249,7 @@ class Store:
         # ListInstances without InstanceSummary.IdentityProvider, as botocore < 1.40.35 (whose model lacks it) parses it.
         self.omit_instance_identity_provider = bool(omit_instance_identity_provider)
         self.rules = merge_rules(default_rules(), rules)
+        self._repeat_token = None  # pagination fault mode of the call being handled
         self.clock = clock
         self._clear()
 
@@ -531,11 +532,15 @@ class Store:
             return self._subscription_summary(record)
 
     # ----------------------------------------------------------------- API
-    def handle(self, operation, params):
-        """Run one (already validated) operation and return the response dict."""
+    def handle(self, operation, params, repeat_token=None):
+        """Run one (already validated) operation and return the response dict; repeat_token: a pagination fault mode or None."""
         handler = getattr(self, f"_op_{operation}")
         with self.lock:
-            return handler(params)
+            self._repeat_token = repeat_token
+            try:
+                return handler(params)
+            finally:
+                self._repeat_token = None
 
     def _directory(self, params):
         directory_id = directory_of(params.get("IdentityProvider"))
@@ -558,7 +563,7 @@ class Store:
     def _page(self, operation, params, items, result_key):
         result = {result_key: []}
         items = apply_filters(operation, params.get("Filters"), items)
-        page, token = paginate(operation, params, items, self.page_size)
+        page, token = paginate(operation, params, items, self.page_size, repeat=self._repeat_token)
         result[result_key] = page
         if token:
             result["NextToken"] = token
@@ -773,15 +778,20 @@ def _fingerprint(operation, params):
     return _hex(operation, json.dumps(query, sort_keys=True), length=16)
 
 
-def _encode_token(offset, fingerprint):
+def _encode_token(offset, fingerprint, tag=None):
     # Not base64-of-JSON on purpose: botocore's paginator would take that for its own StartingToken format.
-    return base64.urlsafe_b64encode(f"{TOKEN_PREFIX}:{offset}:{fingerprint}".encode()).decode().rstrip("=")
+    text = f"{TOKEN_PREFIX}:{offset}:{fingerprint}" + (f":{tag}" if tag else "")
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def _decode_token(token, fingerprint):
+    """(offset, tag or None) of a token; tags mark the tokens of the repeat_token fault."""
     try:
         text = base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4)).decode("ascii")
-        prefix, offset, token_fingerprint = text.split(":")
+        parts = text.split(":")
+        if len(parts) not in (3, 4):
+            raise ValueError(text)
+        prefix, offset, token_fingerprint = parts[:3]
         offset = int(offset)
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise validation_error("Invalid NextToken") from exc
@@ -789,11 +799,27 @@ def _decode_token(token, fingerprint):
         raise validation_error("Invalid NextToken")
     if token_fingerprint != fingerprint:
         raise validation_error("Invalid NextToken: it belongs to a different query")
-    return offset
+    return offset, (parts[3] if len(parts) == 4 else None)
 
 
-def paginate(operation, params, items, page_size):
-    """Return (page, next token or None); tokens are opaque base64 of offset + query fingerprint."""
+def _repeated_token(mode, token, tag, offset, max_results, count, fingerprint):
+    """NextToken under the repeat_token fault: every answer has one, and following them never ends.
+
+    same: the token of the next page (clamped to the end), then that same token forever.
+    cycle: two tokens in turn, "a" (the page after the first) and "b" (the first page again).
+    """
+    if mode == "same":
+        return token if tag == "same" else _encode_token(min(offset + max_results, count), fingerprint, "same")
+    if tag == "a":
+        return _encode_token(0, fingerprint, "b")
+    return _encode_token(min(max_results, count), fingerprint, "a")
+
+
+def paginate(operation, params, items, page_size, repeat=None):
+    """Return (page, next token or None); tokens are opaque base64 of offset + query fingerprint.
+
+    repeat ("same" / "cycle"): the repeat_token fault; one page per call all the same, so the server never loops.
+    """
     max_results = params.get("MaxResults")
     if max_results is None:
         max_results = page_size
@@ -801,12 +827,15 @@ def paginate(operation, params, items, page_size):
         raise validation_error(f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy constraint: "
                                f"Member must have value between {MAX_RESULTS_MIN} and {MAX_RESULTS_MAX}")
     fingerprint = _fingerprint(operation, params)
-    offset = 0
+    offset, tag = 0, None
     token = params.get("NextToken")
     if token:
-        offset = _decode_token(token, fingerprint)
+        offset, tag = _decode_token(token, fingerprint)
         if not 0 <= offset <= len(items):
             raise validation_error("Invalid NextToken: offset out of range")
     end = offset + max_results
-    next_token = _encode_token(end, fingerprint) if end < len(items) else None
+    if repeat:
+        next_token = _repeated_token(repeat, token, tag, offset, max_results, len(items), fingerprint)
+    else:
+        next_token = _encode_token(end, fingerprint) if end < len(items) else None
     return items[offset:end], next_token
