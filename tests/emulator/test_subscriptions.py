@@ -202,3 +202,54 @@ def test_license_expiration_date_seeds(lmus_emulator_factory):
     assert Emulator(seed=dump).state_dump() == dump
     emu.store.has_license_expiration = False  # what an older botocore model would allow
     assert all("LicenseExpirationDate" not in s for s in subs(client).values())
+
+
+IDP_STATUS_SEED = {
+    "identity_providers": [{"directory_id": DIR1, "product": OFFICE, "status": "DELETING", "failure_message": "deregistration in progress"},
+                           {"directory_id": DIR1, "product": RDS},
+                           {"directory_id": DIR2, "product": "VISUAL_STUDIO_ENTERPRISE", "status": "REGISTRATION_FAILED"}],
+    "product_subscriptions": [{"username": "alice", "product": OFFICE, "directory_id": DIR1},
+                              {"username": "alice", "product": RDS, "directory_id": DIR1},
+                              {"username": "bob", "product": "VISUAL_STUDIO_ENTERPRISE", "directory_id": DIR2}],
+}
+
+
+def test_identity_provider_status_is_listed(lmus_emulator_factory):
+    emu = lmus_emulator_factory(seed=IDP_STATUS_SEED)
+    client = make_client(emu)
+    listed = {(s["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"], s["Product"]): s
+              for s in client.list_identity_providers()["IdentityProviderSummaries"]}
+    assert {k: v["Status"] for k, v in listed.items()} == {(DIR1, OFFICE): "DELETING", (DIR1, RDS): "REGISTERED",
+                                                           (DIR2, "VISUAL_STUDIO_ENTERPRISE"): "REGISTRATION_FAILED"}
+    assert listed[(DIR1, OFFICE)]["FailureMessage"] == "deregistration in progress"
+    filtered = client.list_identity_providers(Filters=[{"Attribute": "Status", "Operation": "NotEquals", "Value": "REGISTERED"}])
+    assert len(filtered["IdentityProviderSummaries"]) == 2
+    dump = emu.state_dump()
+    assert [p["status"] for p in dump["identity_providers"]] == ["DELETING", "REGISTERED", "REGISTRATION_FAILED"]
+    assert Emulator(seed=dump).state_dump() == dump
+
+
+def test_subscriptions_under_a_provider_that_is_not_registered(lmus_emulator_factory):
+    client = make_client(lmus_emulator_factory(seed=IDP_STATUS_SEED))
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as excinfo:
+        client.list_product_subscriptions(IdentityProvider=idp(), Product=OFFICE)
+    assert "DELETING" in str(excinfo.value)
+    assert list(subs(client)) == [("alice", RDS)]  # the OFFICE provider's subscriptions are left out
+    assert list(subs(client, Product=RDS)) == [("alice", RDS)]
+    with pytest.raises(client.exceptions.ResourceNotFoundException):  # no registered provider at all in DIR2
+        client.list_product_subscriptions(IdentityProvider=idp(DIR2))
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)
+    assert client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=RDS)["ProductUserSummary"]
+    # an existing subscription can still be stopped
+    assert client.stop_product_subscription(Username="alice", IdentityProvider=idp(), Product=OFFICE)["ProductUserSummary"]["Status"] == "UNSUBSCRIBED"
+
+
+def test_registered_word_follows_the_vocabulary(lmus_emulator_factory):
+    seed = {"identity_providers": [{"directory_id": DIR1, "product": OFFICE}, {"directory_id": DIR1, "product": RDS, "status": "REGISTERED"}]}
+    client = make_client(lmus_emulator_factory(seed=seed, vocabulary={"registered": "ACTIVE"}))
+    statuses = {s["Product"]: s["Status"] for s in client.list_identity_providers()["IdentityProviderSummaries"]}
+    assert statuses == {OFFICE: "ACTIVE", RDS: "REGISTERED"}
+    assert client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=OFFICE)["ProductUserSummary"]
+    with pytest.raises(client.exceptions.ResourceNotFoundException):  # "REGISTERED" is not this vocabulary's word
+        client.start_product_subscription(Username="gina", IdentityProvider=idp(), Product=RDS)

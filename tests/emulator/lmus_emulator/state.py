@@ -569,6 +569,15 @@ class Store:
             result["NextToken"] = token
         return result
 
+    def _registered(self, idp):
+        return idp.status == self.vocab["registered"]
+
+    def _require_registered(self, idp):
+        """ResourceNotFoundException unless the identity provider's status is the vocabulary's registered word."""
+        if not self._registered(idp):
+            raise ApiError("ResourceNotFoundException", f"Identity provider {idp.directory_id} is not registered for product {idp.product} "
+                                                        f"(status {idp.status})")
+
     def _require_subscription(self, instance, username, domain):
         """Rule require_subscription_to_associate: a live subscription to a product the instance provides, same directory and user."""
         code = rule_error(self.rules, "require_subscription_to_associate")
@@ -685,6 +694,7 @@ class Store:
         idp = self.identity_providers.get((directory_id, product))
         if idp is None:
             raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} is not registered for product {product}")
+        self._require_registered(idp)
         key = (directory_id, product, username, norm_domain(domain))
         record = self.subscriptions.get(key)
         if record is not None:
@@ -733,8 +743,16 @@ class Store:
         if not self._directory_known(directory_id):
             raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} not found")
         product = params.get("Product")
+        providers = {p: idp for (d, p), idp in self.identity_providers.items() if d == directory_id}
+        if product and product in providers:
+            self._require_registered(providers[product])
+        elif not product and providers and not any(self._registered(idp) for idp in providers.values()):
+            statuses = ", ".join(f"{p} {idp.status}" for p, idp in providers.items())
+            raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} is not registered for any product ({statuses})")
         now = self.clock()
-        records = [r for r in self.subscriptions.values() if r.directory_id == directory_id and (not product or r.product == product)]
+        # Subscriptions under a provider that is not registered are left out of directory-wide listings.
+        records = [r for r in self.subscriptions.values() if r.directory_id == directory_id and (r.product == product if product else
+                   r.product not in providers or self._registered(providers[r.product]))]
         for record in records:
             self._settle(record, now)
         return self._page("ListProductSubscriptions", params, [self._subscription_summary(r) for r in records], "ProductUserSummaries")
