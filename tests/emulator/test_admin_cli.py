@@ -199,3 +199,29 @@ def test_cli_subprocess(tmp_path):
         stderr = proc.stderr.read()
         proc.stderr.close()
     assert "Traceback" not in stderr
+
+
+def test_cli_vocabulary_rules_and_omit_flags(tmp_path):
+    seed = tmp_path / "seed.yml"
+    seed.write_text(yaml.safe_dump(SEED))
+    vocabulary = tmp_path / "words.yml"
+    vocabulary.write_text(yaml.safe_dump({"base": "legacy", "unsubscribed": "CANCELLED"}))
+    env = dict(os.environ, PYTHONPATH=HERE_PATH)
+    proc = subprocess.Popen([sys.executable, "-m", "lmus_emulator", "--seed", str(seed), "--vocabulary", str(vocabulary),
+                             "--omit-instance-identity-provider", "--rules", '{"require_subscription_to_associate": true}'],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().rsplit(" ", 1)[1].strip()
+        config = EmulatorAdmin(url).wait_ready().config()
+        assert config["vocabulary"]["name"] == "custom"
+        assert (config["vocabulary"]["subscribed"], config["vocabulary"]["unsubscribed"]) == ("ACTIVE", "CANCELLED")
+        assert config["omit_instance_identity_provider"] is True
+        assert config["rules"] == {"require_subscription_to_associate": True, "refuse_stop_while_associated": True}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+    for bad in (["--vocabulary", "klingon"], ["--rules", '{"no_such_rule": true}'], ["--vocabulary", '{"subscribed": null}']):
+        result = subprocess.run([sys.executable, "-m", "lmus_emulator", *bad], env=env, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2 and "lmus-emulator:" in result.stderr and "Traceback" not in result.stderr
