@@ -223,5 +223,5 @@ def test_cli_vocabulary_rules_and_omit_flags(tmp_path):
         proc.stdout.close()
         proc.stderr.close()
     for bad in (["--vocabulary", "klingon"], ["--rules", '{"no_such_rule": true}'], ["--vocabulary", '{"subscribed": null}']):
-        result = subprocess.run([sys.executable, "-m", "lmus_emulator", *bad], env=env, capture_output=True, text=True, timeout=30)
+        result = subprocess.run([sys.executable, "-m", "lmus_emulator", *bad], env=env, capture_output=True, text=True, timeout=30, check=False)
         assert result.returncode == 2 and "lmus-emulator:" in result.stderr and "Traceback" not in result.stderr

@@ -168,8 +168,8 @@ def test_repeat_token_cycle_defeats_the_paginators_check(emu, client):
     emu.set_faults({"repeat_token": {"operation": ["ListUserAssociations"], "mode": "cycle"}})
     tokens = follow_tokens(client, 8)
     assert len(set(tokens)) == 2 and all(tokens) and tokens[0::2] == [tokens[0]] * 4 and tokens[1::2] == [tokens[1]] * 4
-    pages = client.get_paginator("list_user_associations").paginate(InstanceId=INST1, IdentityProvider=idp(),
-                                                                     PaginationConfig={"PageSize": 2, "MaxItems": 20})
+    paginator = client.get_paginator("list_user_associations")
+    pages = paginator.paginate(InstanceId=INST1, IdentityProvider=idp(), PaginationConfig={"PageSize": 2, "MaxItems": 20})
     names = [s["Username"] for page in pages for s in page["InstanceUserSummaries"]]
     assert len(names) == 20 and names[:6] == ["alice", "bob", "carol", "dave", "alice", "bob"]
 

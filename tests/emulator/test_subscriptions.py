@@ -205,7 +205,7 @@ def test_license_expiration_date_seeds(lmus_emulator_factory):
 
 
 IDP_STATUS_SEED = {
-    "identity_providers": [{"directory_id": DIR1, "product": OFFICE, "status": "DELETING", "failure_message": "deregistration in progress"},
+    "identity_providers": [{"directory_id": DIR1, "product": OFFICE, "status": "DEREGISTERED", "failure_message": "deregistered by an administrator"},
                            {"directory_id": DIR1, "product": RDS},
                            {"directory_id": DIR2, "product": "VISUAL_STUDIO_ENTERPRISE", "status": "REGISTRATION_FAILED"}],
     "product_subscriptions": [{"username": "alice", "product": OFFICE, "directory_id": DIR1},
@@ -219,13 +219,13 @@ def test_identity_provider_status_is_listed(lmus_emulator_factory):
     client = make_client(emu)
     listed = {(s["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"], s["Product"]): s
               for s in client.list_identity_providers()["IdentityProviderSummaries"]}
-    assert {k: v["Status"] for k, v in listed.items()} == {(DIR1, OFFICE): "DELETING", (DIR1, RDS): "REGISTERED",
+    assert {k: v["Status"] for k, v in listed.items()} == {(DIR1, OFFICE): "DEREGISTERED", (DIR1, RDS): "REGISTERED",
                                                            (DIR2, "VISUAL_STUDIO_ENTERPRISE"): "REGISTRATION_FAILED"}
-    assert listed[(DIR1, OFFICE)]["FailureMessage"] == "deregistration in progress"
+    assert listed[(DIR1, OFFICE)]["FailureMessage"] == "deregistered by an administrator"
     filtered = client.list_identity_providers(Filters=[{"Attribute": "Status", "Operation": "NotEquals", "Value": "REGISTERED"}])
     assert len(filtered["IdentityProviderSummaries"]) == 2
     dump = emu.state_dump()
-    assert [p["status"] for p in dump["identity_providers"]] == ["DELETING", "REGISTERED", "REGISTRATION_FAILED"]
+    assert [p["status"] for p in dump["identity_providers"]] == ["DEREGISTERED", "REGISTERED", "REGISTRATION_FAILED"]
     assert Emulator(seed=dump).state_dump() == dump
 
 
@@ -233,7 +233,7 @@ def test_subscriptions_under_a_provider_that_is_not_registered(lmus_emulator_fac
     client = make_client(lmus_emulator_factory(seed=IDP_STATUS_SEED))
     with pytest.raises(client.exceptions.ResourceNotFoundException) as excinfo:
         client.list_product_subscriptions(IdentityProvider=idp(), Product=OFFICE)
-    assert "DELETING" in str(excinfo.value)
+    assert "DEREGISTERED" in str(excinfo.value)
     assert list(subs(client)) == [("alice", RDS)]  # the OFFICE provider's subscriptions are left out
     assert list(subs(client, Product=RDS)) == [("alice", RDS)]
     with pytest.raises(client.exceptions.ResourceNotFoundException):  # no registered provider at all in DIR2

@@ -23,9 +23,10 @@ _ASSOCIATIONS = {"associating": "ASSOCIATING", "associated": "ASSOCIATED", "disa
                  "disassociated": "DISASSOCIATED"}
 _OTHERS = {"registered": "REGISTERED", "available": "AVAILABLE"}
 PROFILES = {
-    # Words evidenced by AWS: association words from the aws-license-manager-license-consumption-sample user-subscriptions
-    # docs; SUBSCRIBED / UNSUBSCRIBED from the same samples (the License Manager user guide says "a Status of Subscribed").
-    # No transitional subscription word is evidenced.
+    # Words evidenced by AWS: SUBSCRIBED / UNSUBSCRIBED and REGISTERED from aws-license-manager-license-consumption-sample
+    # (user-subscriptions/docs/API_REFERENCE.md; the License Manager user guide says "a Status of Subscribed"); the association
+    # words are the emulator's original ones. No transitional subscription word is evidenced. AVAILABLE is kept for instances
+    # although that sample lists ACTIVATED / FAILED / TERMINATED.
     "aws": {**_ASSOCIATIONS, "subscribing": None, "subscribed": "SUBSCRIBED", "unsubscribing": None, "unsubscribed": "UNSUBSCRIBED",
             **_OTHERS},
     # The emulator's original words (what the collection was first written against).
