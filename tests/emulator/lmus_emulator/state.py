@@ -246,7 +246,7 @@ class Store:
         self.region = region
         self.transition_delay = float(transition_delay)
         self.page_size = int(page_size)
-        # ListInstances without InstanceSummary.IdentityProvider, as botocore < 1.40.35 (whose model lacks it) parses it.
+        # ListInstances without InstanceSummary.IdentityProvider: what a botocore whose model lacks that member (reportedly < 1.40.35) parses.
         self.omit_instance_identity_provider = bool(omit_instance_identity_provider)
         self.rules = merge_rules(default_rules(), rules)
         self._repeat_token = None  # pagination fault mode of the call being handled
