@@ -257,6 +257,7 @@ class Store:
     def _clear(self):
         self.identity_providers = {}   # (directory_id, product) -> IdentityProviderRecord
         self.instances = {}            # instance_id -> InstanceRecord
+        self.instances_by_directory = {}  # directory_id -> [InstanceRecord]
         self.associations = {}         # (instance_id, username, domain key) -> AssociationRecord
         self.assoc_by_instance = {}    # instance_id -> [AssociationRecord] in creation order
         self.assoc_by_arn = {}
@@ -360,6 +361,7 @@ class Store:
             instance_id=instance_id, directory_id=directory_id, identity_provider=api_form, products=list(products),
             status=entry.get("status", self.vocab["available"]), owner_account_id=entry.get("owner_account_id", self.account_id),
             last_status_check_date=entry.get("last_status_check_date", now), status_message=entry.get("status_message"))
+        self.instances_by_directory.setdefault(directory_id, []).append(self.instances[instance_id])
         self.assoc_by_instance[instance_id] = []
 
     def _load_association(self, entry, now):
@@ -600,8 +602,8 @@ class Store:
         if code is None or record.product not in OFFICE_PRODUCTS + VISUAL_STUDIO_PRODUCTS:
             return
         now = self.clock()
-        for instance in self.instances.values():
-            if instance.directory_id != record.directory_id or record.product not in instance.products:
+        for instance in self.instances_by_directory.get(record.directory_id, ()):
+            if record.product not in instance.products:
                 continue
             association = self.associations.get((instance.instance_id, record.username, norm_domain(record.domain)))
             if association is None:
