@@ -21,14 +21,14 @@ CREDENTIAL_TEXT = ("AKIDEXAMPLE", "dummy-secret-value", "Signature=", "Credentia
 
 SEED = {
     "identity_providers": [
-        {"directory_id": DIR1, "product": "OFFICE_PROFESSIONAL"},
+        {"directory_id": DIR1, "product": "OFFICE_PROFESSIONAL_PLUS"},
         {"identity_provider": {"ActiveDirectoryIdentityProvider": {"DirectoryId": DIR2, "ActiveDirectoryType": "AWS_MANAGED"}},
          "product": "VISUAL_STUDIO_ENTERPRISE"},
     ],
     "instances": [
-        {"instance_id": INST1, "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL"]},
+        {"instance_id": INST1, "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL_PLUS"]},
         {"instance_id": INST2, "directory_id": DIR2, "products": ["VISUAL_STUDIO_ENTERPRISE"]},
-        {"instance_id": INST3, "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL", "REMOTE_DESKTOP_SERVICES"], "status": "IN_MAINTENANCE"},
+        {"instance_id": INST3, "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL_PLUS", "REMOTE_DESKTOP_SERVICES"], "status": "IN_MAINTENANCE"},
     ],
     "associations": [
         {"instance_id": INST1, "username": "alice", "domain": DOMAIN},
@@ -40,9 +40,9 @@ SEED = {
         {"instance_id": INST3, "username": "frank", "domain": DOMAIN, "status": "ASSOCIATING", "stuck": True},
     ],
     "product_subscriptions": [
-        {"username": "alice", "product": "OFFICE_PROFESSIONAL", "directory_id": DIR1, "domain": DOMAIN},
-        {"username": "bob", "product": "OFFICE_PROFESSIONAL", "directory_id": DIR1, "domain": DOMAIN, "status": "INACTIVE"},
-        {"username": "carol", "product": "OFFICE_PROFESSIONAL", "directory_id": DIR1, "domain": DOMAIN},
+        {"username": "alice", "product": "OFFICE_PROFESSIONAL_PLUS", "directory_id": DIR1, "domain": DOMAIN},
+        {"username": "bob", "product": "OFFICE_PROFESSIONAL_PLUS", "directory_id": DIR1, "domain": DOMAIN, "status": "UNSUBSCRIBED"},
+        {"username": "carol", "product": "OFFICE_PROFESSIONAL_PLUS", "directory_id": DIR1, "domain": DOMAIN},
         {"username": "alice", "product": "VISUAL_STUDIO_ENTERPRISE", "directory_id": DIR2, "domain": DOMAIN},
     ],
 }

@@ -61,17 +61,19 @@ def test_admin_http_api(emu, client):
     assert admin.faults["fail_next"][0]["error"] == "ThrottlingException"
     with pytest.raises(client.exceptions.ThrottlingException):
         client.list_instances()
-    assert admin.set_config(transition_delay=0.5, page_size=1) == {"transition_delay": 0.5, "page_size": 1}
+    config = admin.set_config(transition_delay=0.5, page_size=1)
+    assert (config["transition_delay"], config["page_size"]) == (0.5, 1)
     assert len(client.list_instances()["InstanceSummaries"]) == 1
     assert admin.clear_log() == 3
     with pytest.raises(AdminRequestError):
-        admin.set_subscription_status("nobody", "OFFICE_PROFESSIONAL", DIR1, "INACTIVE")
-    assert admin.set_subscription_status("alice", "OFFICE_PROFESSIONAL", DIR1, "INACTIVE", domain=DOMAIN)["Status"] == "INACTIVE"
-    new_state = admin.load({"instances": [{"instance_id": "i-00000001", "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL"]}]})
+        admin.set_subscription_status("nobody", "OFFICE_PROFESSIONAL_PLUS", DIR1, "UNSUBSCRIBED")
+    assert admin.set_subscription_status("alice", "OFFICE_PROFESSIONAL_PLUS", DIR1, "UNSUBSCRIBED", domain=DOMAIN)["Status"] == "UNSUBSCRIBED"
+    new_state = admin.load({"instances": [{"instance_id": "i-00000001", "directory_id": DIR1, "products": ["OFFICE_PROFESSIONAL_PLUS"]}]})
     assert [i["instance_id"] for i in new_state["instances"]] == ["i-00000001"]
     admin.reset()
     assert len(admin.state_dump()["instances"]) == 3 and admin.log == [] and admin.faults == {}
-    assert admin.config() == {"transition_delay": 0.0, "page_size": 50}
+    config = admin.config()
+    assert (config["transition_delay"], config["page_size"], config["vocabulary"]["name"]) == (0.0, 50, "aws")
     with pytest.raises(AdminRequestError) as excinfo:
         admin.load({"instances": [{"instance_id": "bogus"}]})
     assert excinfo.value.status == 400 and "bogus" in excinfo.value.message
@@ -122,7 +124,7 @@ def test_seed_errors():
 
 
 def test_seed_accepts_snake_case_identity_provider_and_url_needs_start():
-    emulator = Emulator(seed={"instances": [{"instance_id": INST1, "products": ["OFFICE_PROFESSIONAL"], "identity_provider": {
+    emulator = Emulator(seed={"instances": [{"instance_id": INST1, "products": ["OFFICE_PROFESSIONAL_PLUS"], "identity_provider": {
         "active_directory_identity_provider": {"directory_id": DIR1, "active_directory_type": "SELF_MANAGED"}}}]})
     instance = emulator.state_dump()["instances"][0]
     assert instance["identity_provider"] == {"ActiveDirectoryIdentityProvider": {"DirectoryId": DIR1, "ActiveDirectoryType": "SELF_MANAGED"}}
@@ -197,3 +199,29 @@ def test_cli_subprocess(tmp_path):
         stderr = proc.stderr.read()
         proc.stderr.close()
     assert "Traceback" not in stderr
+
+
+def test_cli_vocabulary_rules_and_omit_flags(tmp_path):
+    seed = tmp_path / "seed.yml"
+    seed.write_text(yaml.safe_dump(SEED))
+    vocabulary = tmp_path / "words.yml"
+    vocabulary.write_text(yaml.safe_dump({"base": "legacy", "unsubscribed": "CANCELLED"}))
+    env = dict(os.environ, PYTHONPATH=HERE_PATH)
+    proc = subprocess.Popen([sys.executable, "-m", "lmus_emulator", "--seed", str(seed), "--vocabulary", str(vocabulary),
+                             "--omit-instance-identity-provider", "--rules", '{"require_subscription_to_associate": true}'],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().rsplit(" ", 1)[1].strip()
+        config = EmulatorAdmin(url).wait_ready().config()
+        assert config["vocabulary"]["name"] == "custom"
+        assert (config["vocabulary"]["subscribed"], config["vocabulary"]["unsubscribed"]) == ("ACTIVE", "CANCELLED")
+        assert config["omit_instance_identity_provider"] is True
+        assert config["rules"] == {"require_subscription_to_associate": True, "refuse_stop_while_associated": True}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+    for bad in (["--vocabulary", "klingon"], ["--rules", '{"no_such_rule": true}'], ["--vocabulary", '{"subscribed": null}']):
+        result = subprocess.run([sys.executable, "-m", "lmus_emulator", *bad], env=env, capture_output=True, text=True, timeout=30, check=False)
+        assert result.returncode == 2 and "lmus-emulator:" in result.stderr and "Traceback" not in result.stderr

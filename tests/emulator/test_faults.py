@@ -1,9 +1,9 @@
-"""Fault injection: latency, write rate limit, fail_next, random faults, drops, timeouts, access denied."""
+"""Fault injection: latency, write rate limit, fail_next, random faults, drops, timeouts, access denied, repeated tokens."""
 
 import time
 
 import pytest
-from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, PaginationError, ReadTimeoutError
 
 from emutest import DIR2, DOMAIN, INST1, INST2, idp, make_client
 
@@ -138,3 +138,54 @@ def test_access_denied_instances(emu, client):
         client.disassociate_user(InstanceUserArn=arn)
     assert outcome(lambda: client.list_user_associations(InstanceId=INST2, IdentityProvider=idp(DIR2))) == "ok"
     assert emu.calls(error="AccessDeniedException")[-1]["fault"] == "access_denied/AccessDeniedException"
+
+
+def follow_tokens(client, calls, **kwargs):
+    """NextTokens answered by `calls` ListUserAssociations calls that each send the previous answer's token."""
+    tokens, token = [], None
+    for _call in range(calls):
+        page = client.list_user_associations(InstanceId=INST1, IdentityProvider=idp(), MaxResults=2, **({"NextToken": token} if token else {}),
+                                             **kwargs)
+        token = page.get("NextToken")
+        tokens.append(token)
+    return tokens
+
+
+def test_repeat_token_same(emu, client):
+    emu.set_faults({"repeat_token": {"operation": "ListUserAssociations", "mode": "same"}})
+    tokens = follow_tokens(client, 6)
+    assert tokens[0] and len(set(tokens)) == 1
+    with pytest.raises(PaginationError) as excinfo:  # botocore's paginator notices the same token twice in a row
+        list(client.get_paginator("list_user_associations").paginate(InstanceId=INST1, IdentityProvider=idp()))
+    assert "same next token" in str(excinfo.value)
+    assert {e["fault"] for e in emu.calls("ListUserAssociations")} == {"repeat_token/same"}
+    assert "NextToken" not in client.list_instances()  # other operations are untouched
+    emu.set_faults({})
+    assert follow_tokens(client, 3)[-1] is None
+
+
+def test_repeat_token_cycle_defeats_the_paginators_check(emu, client):
+    emu.set_faults({"repeat_token": {"operation": ["ListUserAssociations"], "mode": "cycle"}})
+    tokens = follow_tokens(client, 8)
+    assert len(set(tokens)) == 2 and all(tokens) and tokens[0::2] == [tokens[0]] * 4 and tokens[1::2] == [tokens[1]] * 4
+    paginator = client.get_paginator("list_user_associations")
+    pages = paginator.paginate(InstanceId=INST1, IdentityProvider=idp(), PaginationConfig={"PageSize": 2, "MaxItems": 20})
+    names = [s["Username"] for page in pages for s in page["InstanceUserSummaries"]]
+    assert len(names) == 20 and names[:6] == ["alice", "bob", "carol", "dave", "alice", "bob"]
+
+
+def test_repeat_token_even_on_a_single_page_and_for_every_list_operation(emu, client):
+    emu.set_faults({"repeat_token": {"operation": "*"}})
+    first = client.list_instances()
+    assert len(first["InstanceSummaries"]) == 3 and first["NextToken"]
+    again = client.list_instances(NextToken=first["NextToken"])
+    assert again["InstanceSummaries"] == [] and again["NextToken"] == first["NextToken"]
+    assert client.list_identity_providers()["NextToken"]
+    assert client.list_product_subscriptions(IdentityProvider=idp())["NextToken"]
+    assert emu.faults["repeat_token"] == {"operation": "*", "mode": "same"}
+
+
+@pytest.mark.parametrize("bad", [{"mode": "forever"}, {"operation": "AssociateUser"}, {"operation": []}, {"colour": 1}, "same"])
+def test_repeat_token_rejects_bad_config(emu, bad):
+    with pytest.raises(ValueError):
+        emu.set_faults({"repeat_token": bad})

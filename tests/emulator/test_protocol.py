@@ -5,7 +5,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from emutest import DIR1, DIR2, INST1, INST2, assert_valid_output, idp, make_client, raw_request
+from emutest import DIR1, DIR2, INST1, INST2, SEED, assert_valid_output, idp, make_client, raw_request
+from lmus_emulator import EmulatorAdmin
+from lmus_emulator.admin import AdminRequestError
 from lmus_emulator.constants import ERROR_HTTP_STATUS, MODELED_ERRORS
 from lmus_emulator.emulator import shared_model
 
@@ -205,7 +207,7 @@ def test_instances_summary(client):
     by_id = {s["InstanceId"]: s for s in client.list_instances()["InstanceSummaries"]}
     assert set(by_id) == {INST1, INST2, "i-1a2b3c4d"}
     assert by_id[INST2]["IdentityProvider"] == {"ActiveDirectoryIdentityProvider": {"DirectoryId": DIR2, "ActiveDirectoryType": "AWS_MANAGED"}}
-    assert by_id[INST1]["Products"] == ["OFFICE_PROFESSIONAL"]
+    assert by_id[INST1]["Products"] == ["OFFICE_PROFESSIONAL_PLUS"]
     assert by_id[INST1]["Status"] == "AVAILABLE"
     assert by_id[INST1]["OwnerAccountId"] == "123456789012"
 
@@ -213,7 +215,30 @@ def test_instances_summary(client):
 def test_identity_providers(client):
     summaries = client.list_identity_providers()["IdentityProviderSummaries"]
     pairs = sorted((s["IdentityProvider"]["ActiveDirectoryIdentityProvider"]["DirectoryId"], s["Product"]) for s in summaries)
-    assert pairs == [(DIR1, "OFFICE_PROFESSIONAL"), (DIR1, "REMOTE_DESKTOP_SERVICES"), (DIR2, "VISUAL_STUDIO_ENTERPRISE")]
+    assert pairs == [(DIR1, "OFFICE_PROFESSIONAL_PLUS"), (DIR1, "REMOTE_DESKTOP_SERVICES"), (DIR2, "VISUAL_STUDIO_ENTERPRISE")]
     filtered = client.list_identity_providers(Filters=[{"Attribute": "Product", "Operation": "Equals", "Value": "VISUAL_STUDIO_ENTERPRISE"}])
     assert len(filtered["IdentityProviderSummaries"]) == 1
     assert all(s["Settings"]["Subnets"] and s["Settings"]["SecurityGroupId"].startswith("sg-") for s in summaries)
+
+
+def test_omit_instance_identity_provider(lmus_emulator_factory):
+    emu = lmus_emulator_factory(seed=SEED, omit_instance_identity_provider=True)
+    client = make_client(emu)
+    summaries = client.list_instances()["InstanceSummaries"]
+    assert len(summaries) == 3 and all("IdentityProvider" not in s for s in summaries)
+    assert all(s["Products"] and s["Status"] for s in summaries)
+    assert emu.config()["omit_instance_identity_provider"] is True
+    admin = EmulatorAdmin(emu.url)
+    assert admin.set_config(omit_instance_identity_provider=False)["omit_instance_identity_provider"] is False
+    assert all("IdentityProvider" in s for s in client.list_instances()["InstanceSummaries"])
+    emu.set_config(omit_instance_identity_provider=True)
+    assert all("IdentityProvider" not in s for s in client.list_instances()["InstanceSummaries"])
+    with pytest.raises(ValueError):
+        emu.set_config(omit_instance_identity_provider="yes")
+    with pytest.raises(AdminRequestError):
+        admin.set_config(omit_instance_identity_provider="yes")
+    emu.set_config(omit_instance_identity_provider=False)
+    emu.reset()
+    assert emu.config()["omit_instance_identity_provider"] is True
+    # other answers keep their IdentityProvider
+    assert client.list_user_associations(InstanceId=INST1, IdentityProvider=idp())["InstanceUserSummaries"][0]["IdentityProvider"]

@@ -1,4 +1,7 @@
-"""CLI: python3 -m lmus_emulator --seed FILE [--port 0] [--transition-delay S] [--page-size N] [--faults JSON_OR_FILE] [--url-file PATH]."""
+"""CLI: python3 -m lmus_emulator --seed FILE [--port 0] [--transition-delay S] [--page-size N] [--faults JSON_OR_FILE] [--url-file PATH] ...
+
+See README.md for every option.
+"""
 
 import argparse
 import json
@@ -12,14 +15,23 @@ import yaml
 
 from .emulator import Emulator
 from .seeds import load_seed
+from .vocabulary import DEFAULT_VOCABULARY, PROFILES
 
 
-def _faults(value):
+def _json_or_file(value):
+    """None, a JSON object, or a YAML/JSON file."""
     if value is None:
         return None
     if value.lstrip().startswith("{"):
         return json.loads(value)
     return load_seed(value)
+
+
+def _vocabulary(value):
+    """A profile name, a JSON object or a YAML/JSON file (anything else: the emulator names the valid profiles)."""
+    if value in PROFILES or not (value.lstrip().startswith("{") or os.path.isfile(value)):
+        return value
+    return _json_or_file(value)
 
 
 def _write_url(path, url):
@@ -41,11 +53,18 @@ def main(argv=None):
     parser.add_argument("--url-file", help="write the URL to this file once listening")
     parser.add_argument("--account-id", default="123456789012")
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--vocabulary", default=DEFAULT_VOCABULARY,
+                        help=f"status words: a profile ({', '.join(sorted(PROFILES))}), a JSON object or a YAML/JSON file (default {DEFAULT_VOCABULARY})")
+    parser.add_argument("--omit-instance-identity-provider", action="store_true",
+                        help="leave IdentityProvider out of ListInstances answers (what botocore < 1.40.35 sees)")
+    parser.add_argument("--rules", help='service rules as a JSON object or a YAML/JSON file, e.g. {"require_subscription_to_associate": true}')
     parser.add_argument("--verbose", action="store_true", help="log request lines (never headers) to stderr")
     args = parser.parse_args(argv)
     try:
         emulator = Emulator(seed=load_seed(args.seed) if args.seed else None, transition_delay=args.transition_delay, page_size=args.page_size,
-                            faults=_faults(args.faults), port=args.port, account_id=args.account_id, region=args.region, verbose=args.verbose)
+                            faults=_json_or_file(args.faults), port=args.port, account_id=args.account_id, region=args.region, verbose=args.verbose,
+                            vocabulary=_vocabulary(args.vocabulary), omit_instance_identity_provider=args.omit_instance_identity_provider,
+                            rules=_json_or_file(args.rules))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"lmus-emulator: {exc}", file=sys.stderr)
         return 2

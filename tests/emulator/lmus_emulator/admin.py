@@ -90,13 +90,12 @@ class EmulatorAdmin:
         return self._call("PUT", "faults", faults or {})
 
     def config(self):
-        """{"transition_delay", "page_size"}."""
+        """The emulator's configuration, as Emulator.config()."""
         return self._call("GET", "config")
 
-    def set_config(self, transition_delay=None, page_size=None):
-        """Change transition_delay and/or page_size."""
-        data = {k: v for k, v in (("transition_delay", transition_delay), ("page_size", page_size)) if v is not None}
-        return self._call("PUT", "config", data)
+    def set_config(self, **changes):
+        """Change configuration keys (as Emulator.set_config; None values are left out)."""
+        return self._call("PUT", "config", {k: v for k, v in changes.items() if v is not None})
 
     def set_status(self, instance_id, username, status, domain=None, stuck=None):
         """Force an association's status; returns its InstanceUserSummary."""
@@ -107,9 +106,11 @@ class EmulatorAdmin:
             data["stuck"] = stuck
         return self._call("POST", "associations/status", data)
 
-    def set_subscription_status(self, username, product, directory_id, status, domain=None):
+    def set_subscription_status(self, username, product, directory_id, status, domain=None, stuck=None):
         """Force a product subscription's status; returns its ProductUserSummary."""
         data = {"username": username, "product": product, "directory_id": directory_id, "status": status}
         if domain is not None:
             data["domain"] = domain
+        if stuck is not None:
+            data["stuck"] = stuck
         return self._call("POST", "subscriptions/status", data)

@@ -1,4 +1,4 @@
-"""Names and numbers shared by the emulator: statuses, operations, error codes."""
+"""Names and numbers shared by the emulator: products, operations, error codes."""
 
 SERVICE_NAME = "license-manager-user-subscriptions"
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -7,28 +7,23 @@ DEFAULT_PAGE_SIZE = 50
 MAX_RESULTS_MIN = 1
 MAX_RESULTS_MAX = 100
 ADMIN_PREFIX = "/_emulator/"
+# Keys of Emulator.config() / set_config() and PUT /_emulator/config.
+CONFIG_KEYS = ("transition_delay", "page_size", "vocabulary", "omit_instance_identity_provider", "rules")
 
-# Association (InstanceUserSummary.Status) values, as seen in AWS samples.
-ASSOCIATING = "ASSOCIATING"
-ASSOCIATED = "ASSOCIATED"
-DISASSOCIATING = "DISASSOCIATING"
-DISASSOCIATED = "DISASSOCIATED"
-ASSOCIATION_STATUSES = (ASSOCIATING, ASSOCIATED, DISASSOCIATING, DISASSOCIATED)
-# Statuses in which AssociateUser is a conflict and DisassociateUser is allowed.
-LIVE_ASSOCIATION_STATUSES = (ASSOCIATING, ASSOCIATED)
-# Transitional status -> the status it settles into.
-TRANSITIONS = {ASSOCIATING: ASSOCIATED, DISASSOCIATING: DISASSOCIATED}
+# Status words (ASSOCIATED, SUBSCRIBED, REGISTERED, ...) live in vocabulary.py: they depend on the vocabulary in use.
 
-# Product subscription (ProductUserSummary.Status) values.
-SUBSCRIPTION_ACTIVE = "ACTIVE"
-SUBSCRIPTION_INACTIVE = "INACTIVE"
-SUBSCRIPTION_STATUSES = (SUBSCRIPTION_ACTIVE, SUBSCRIPTION_INACTIVE)
-
-# Instance and identity provider status defaults.
-INSTANCE_AVAILABLE = "AVAILABLE"
-IDENTITY_PROVIDER_REGISTERED = "REGISTERED"
-
-PRODUCTS = ("OFFICE_PROFESSIONAL", "VISUAL_STUDIO_ENTERPRISE", "VISUAL_STUDIO_PROFESSIONAL", "REMOTE_DESKTOP_SERVICES")
+# Products, as the botocore model documents them ("Valid values" of StartProductSubscription.Product; the model has no enum,
+# so the API accepts any string and seeds may name any product).
+VISUAL_STUDIO_ENTERPRISE = "VISUAL_STUDIO_ENTERPRISE"
+VISUAL_STUDIO_PROFESSIONAL = "VISUAL_STUDIO_PROFESSIONAL"
+OFFICE_PROFESSIONAL_PLUS = "OFFICE_PROFESSIONAL_PLUS"
+OFFICE_STANDARD = "OFFICE_STANDARD"
+REMOTE_DESKTOP_SERVICES = "REMOTE_DESKTOP_SERVICES"
+PRODUCTS = (VISUAL_STUDIO_ENTERPRISE, VISUAL_STUDIO_PROFESSIONAL, OFFICE_PROFESSIONAL_PLUS, OFFICE_STANDARD, REMOTE_DESKTOP_SERVICES)
+OFFICE_PRODUCTS = (OFFICE_PROFESSIONAL_PLUS, OFFICE_STANDARD)
+VISUAL_STUDIO_PRODUCTS = (VISUAL_STUDIO_ENTERPRISE, VISUAL_STUDIO_PROFESSIONAL)
+# ProductUserSummary.LicenseExpirationDate of a REMOTE_DESKTOP_SERVICES subscription: SubscriptionStartDate + this many days (a guess).
+RDS_LICENSE_DAYS = 60
 
 WRITE_OPERATIONS = frozenset(("AssociateUser", "DisassociateUser", "StartProductSubscription", "StopProductSubscription"))
 READ_OPERATIONS = frozenset(("ListUserAssociations", "ListInstances", "ListIdentityProviders", "ListProductSubscriptions"))

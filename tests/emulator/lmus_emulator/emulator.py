@@ -12,7 +12,9 @@ from .faults import DROP, DROP_AFTER, TIMEOUT, FaultInjector
 from .model import ApiError, ServiceModel, validation_error
 from .seeds import load_seed
 from .server import EmulatorHTTPServer
+from .rules import default_rules, merge_rules
 from .state import Store
+from .vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 ANY = object()
 _MODEL = []
@@ -70,7 +72,8 @@ class Emulator:
     """Local License Manager User Subscriptions service; see README.md."""
 
     def __init__(self, seed=None, transition_delay=0.0, page_size=DEFAULT_PAGE_SIZE, faults=None, port=0, *,
-                 account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, check_responses=True, verbose=False):
+                 account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, check_responses=True, verbose=False, vocabulary=DEFAULT_VOCABULARY,
+                 omit_instance_identity_provider=False, rules=None):
         if isinstance(seed, (str, os.PathLike)):
             seed = load_seed(seed)
         self.model = shared_model()
@@ -80,8 +83,12 @@ class Emulator:
         self.check_responses = check_responses
         self.verbose = verbose
         self._start_seed = copy.deepcopy(seed or {})
-        self._start_config = {"transition_delay": float(transition_delay), "page_size": int(page_size)}
-        self.store = Store(self.model, self.lock, account_id=account_id, region=region, transition_delay=transition_delay, page_size=page_size)
+        self._start_config = {"transition_delay": float(transition_delay), "page_size": int(page_size), "vocabulary": Vocabulary(vocabulary),
+                              "omit_instance_identity_provider": bool(omit_instance_identity_provider),
+                              "rules": merge_rules(default_rules(), rules)}
+        self.store = Store(self.model, self.lock, account_id=account_id, region=region, transition_delay=transition_delay, page_size=page_size,
+                           vocabulary=self._start_config["vocabulary"], omit_instance_identity_provider=omit_instance_identity_provider,
+                           rules=self._start_config["rules"])
         self.store.load(copy.deepcopy(self._start_seed))
         self.fault_injector = FaultInjector(self.lock, faults)
         self._log = []
@@ -146,6 +153,9 @@ class Emulator:
         with self.lock:
             self.store.transition_delay = self._start_config["transition_delay"]
             self.store.page_size = self._start_config["page_size"]
+            self.store.vocab = self._start_config["vocabulary"]
+            self.store.omit_instance_identity_provider = self._start_config["omit_instance_identity_provider"]
+            self.store.rules = copy.deepcopy(self._start_config["rules"])
             self.store.load(copy.deepcopy(self._start_seed))
             self.fault_injector.configure({})
             self._log = []
@@ -154,9 +164,9 @@ class Emulator:
         """Force an association's status (creating it on a known instance); returns its InstanceUserSummary."""
         return self.store.set_status(instance_id, username, status, domain=domain, stuck=stuck)
 
-    def set_subscription_status(self, username, product, directory_id, status, domain=None):
-        """Force an existing product subscription's status; returns its ProductUserSummary."""
-        return self.store.set_subscription_status(username, product, directory_id, status, domain=domain)
+    def set_subscription_status(self, username, product, directory_id, status, domain=None, stuck=None):
+        """Force an existing product subscription's status (a transitional word settles unless stuck); returns its ProductUserSummary."""
+        return self.store.set_subscription_status(username, product, directory_id, status, domain=domain, stuck=stuck)
 
     @property
     def transition_delay(self):
@@ -176,12 +186,26 @@ class Emulator:
     def page_size(self, value):
         self.store.page_size = int(value)
 
-    def config(self):
-        """{"transition_delay", "page_size"}."""
-        return {"transition_delay": self.transition_delay, "page_size": self.page_size}
+    @property
+    def vocabulary(self):
+        """The status words in use: {"name": ..., role: word, ...} (see vocabulary.py)."""
+        return self.store.vocab.as_dict()
 
-    def set_config(self, transition_delay=None, page_size=None):
-        """Change transition_delay and/or page_size."""
+    def config(self):
+        """{"transition_delay", "page_size", "vocabulary", "omit_instance_identity_provider", "rules"}."""
+        return {"transition_delay": self.transition_delay, "page_size": self.page_size, "vocabulary": self.vocabulary,
+                "omit_instance_identity_provider": self.store.omit_instance_identity_provider, "rules": copy.deepcopy(self.store.rules)}
+
+    def set_config(self, transition_delay=None, page_size=None, vocabulary=None, omit_instance_identity_provider=None, rules=None):
+        """Change any of the config() keys; None leaves a key as it is.
+
+        vocabulary: a profile name or a dict (vocabulary.py); rules: a partial {rule: bool or error code} merged into the current rules.
+        """
+        if vocabulary is not None:
+            Vocabulary(vocabulary)  # validate before changing anything
+        new_rules = merge_rules(self.store.rules, rules)
+        if omit_instance_identity_provider is not None and not isinstance(omit_instance_identity_provider, bool):
+            raise ValueError("omit_instance_identity_provider must be true or false")
         if transition_delay is not None:
             if float(transition_delay) < 0:
                 raise ValueError("transition_delay must be >= 0")
@@ -190,6 +214,11 @@ class Emulator:
             if not 1 <= int(page_size) <= 100:
                 raise ValueError("page_size must be between 1 and 100")
             self.page_size = page_size
+        if vocabulary is not None:
+            self.store.set_vocabulary(vocabulary)
+        if omit_instance_identity_provider is not None:
+            self.store.omit_instance_identity_provider = omit_instance_identity_provider
+        self.store.rules = new_rules
         return self.config()
 
     @property
@@ -300,9 +329,12 @@ class Emulator:
         if fault is not None:
             entry["fault"] = f"{fault.source}/{fault.code}"
             raise ApiError(fault.code, fault.message)
+        repeat_token = self.fault_injector.repeat_token(operation)
+        if repeat_token and entry["fault"] is None:
+            entry["fault"] = f"repeat_token/{repeat_token}"
         for hook in list(self._hooks):
             hook(operation, copy.deepcopy(params))
-        result = self.store.handle(operation, params)
+        result = self.store.handle(operation, params, repeat_token=repeat_token)
         if self.check_responses:
             problems = self.model.validate_output(operation, result)
             if problems:

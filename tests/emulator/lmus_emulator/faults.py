@@ -1,13 +1,15 @@
-"""Fault injection: latency, write rate limit, random faults, deterministic fail_next queue, access denied instances."""
+"""Fault injection: latency, write rate limit, random faults, deterministic fail_next queue, access denied instances, repeated tokens."""
 
 import copy
 import random
 import time
 
-from .constants import ERROR_HTTP_STATUS, MODELED_ERRORS
+from .constants import ERROR_HTTP_STATUS, MODELED_ERRORS, READ_OPERATIONS
 
 FAULT_KEYS = ("latency", "write_rate_limit", "throttle_rate", "error_rate", "drop_rate", "timeout_rate", "timeout_seconds",
-              "random_seed", "fault_operations", "access_denied_instances", "fail_next")
+              "random_seed", "fault_operations", "access_denied_instances", "fail_next", "repeat_token")
+# repeat_token modes: "same" answers the same NextToken forever, "cycle" alternates between two tokens.
+REPEAT_TOKEN_MODES = ("same", "cycle")
 RATE_KEYS = ("drop_rate", "timeout_rate", "throttle_rate", "error_rate")
 # Pseudo error names that are not HTTP errors.
 DROP = "drop"
@@ -88,7 +90,30 @@ def validate_faults(config):
                       "message": entry.get("message"), "match": entry.get("match")})
     if queue:
         config["fail_next"] = queue
+    if config.get("repeat_token") is not None:
+        config["repeat_token"] = _repeat_token(config["repeat_token"])
     return config
+
+
+def _repeat_token(entry):
+    """Normalised repeat_token: {"operation": name, list of names or "*", "mode": "same" | "cycle"}."""
+    where = "faults.repeat_token"
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where} must be a mapping like {{\"operation\": \"ListUserAssociations\", \"mode\": \"same\"}}")
+    extra = sorted(set(entry) - {"operation", "mode"})
+    if extra:
+        raise ValueError(f"{where} has unknown keys {extra}")
+    operation = entry.get("operation", "*")
+    names = [operation] if isinstance(operation, str) else operation
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{where}.operation must be an operation name, a list of them or \"*\"")
+    bad = sorted(n for n in names if n != "*" and n not in READ_OPERATIONS)
+    if bad:
+        raise ValueError(f"{where}.operation: {bad} are not paginated operations; use {sorted(READ_OPERATIONS)} or \"*\"")
+    mode = entry.get("mode", "same")
+    if mode not in REPEAT_TOKEN_MODES:
+        raise ValueError(f"{where}.mode must be one of {list(REPEAT_TOKEN_MODES)}, got {mode!r}")
+    return {"operation": operation, "mode": mode}
 
 
 class FaultInjector:
@@ -183,6 +208,16 @@ class FaultInjector:
             self._tokens -= 1.0
             return None
         return Fault("error", "write_rate_limit", "ThrottlingException", "Rate exceeded")
+
+    def repeat_token(self, operation):
+        """The repeat_token mode ("same" / "cycle") for this operation, or None."""
+        entry = self._config.get("repeat_token")
+        if not entry:
+            return None
+        names = [entry["operation"]] if isinstance(entry["operation"], str) else entry["operation"]
+        if "*" in names or operation in names:
+            return entry["mode"] if operation in READ_OPERATIONS else None
+        return None
 
     def access_denied(self, instance_ids):
         """Fault when any of these instance ids is in access_denied_instances."""

@@ -9,7 +9,8 @@ import tempfile
 
 import yaml
 
-from .constants import PRODUCTS
+from .constants import OFFICE_PROFESSIONAL_PLUS, OFFICE_STANDARD, PRODUCTS, REMOTE_DESKTOP_SERVICES, VISUAL_STUDIO_PRODUCTS
+from .vocabulary import DEFAULT_VOCABULARY, Vocabulary
 
 DOMAINS = ("corp.example.com", "emea.example.com", "apac.example.com", "amer.example.com", "lab.example.net", "dev.example.org")
 FIRST_NAMES = ("james", "mary", "john", "patricia", "robert", "jennifer", "michael", "linda", "william", "elizabeth", "david", "barbara",
@@ -59,8 +60,9 @@ def _sample(rng, population, count, what):
 
 
 def generate_seed(instances=40, users=500, associations=1200, subscriptions=600, directories=2, random_seed=7,
-                  disassociated_fraction=0.05, inactive_fraction=0.05):
-    """Realistic, deterministic seed dict (same arguments -> same data)."""
+                  disassociated_fraction=0.05, inactive_fraction=0.05, vocabulary=DEFAULT_VOCABULARY):
+    """Realistic, deterministic seed dict (same arguments -> same data); statuses are the vocabulary's words."""
+    words = Vocabulary(vocabulary)
     if directories < 1 or (instances and instances < directories):
         raise ValueError("need at least one directory and at least one instance per directory")
     rng = random.Random(random_seed)
@@ -71,18 +73,19 @@ def generate_seed(instances=40, users=500, associations=1200, subscriptions=600,
     seed_instances = []
     for index in range(instances):
         directory = dirs[index % directories]
-        products = ["OFFICE_PROFESSIONAL"] if rng.random() < 0.7 else []
-        products += [p for p in PRODUCTS[1:] if rng.random() < 0.25]
+        office = rng.random()
+        products = [OFFICE_PROFESSIONAL_PLUS] if office < 0.55 else [OFFICE_STANDARD] if office < 0.7 else []
+        products += [p for p in VISUAL_STUDIO_PRODUCTS + (REMOTE_DESKTOP_SERVICES,) if rng.random() < 0.25]
         products = products or [rng.choice(PRODUCTS)]
         directory["products"].update(products)
         seed_instances.append({"instance_id": f"i-{_hexid(rng, 17)}", "directory_id": directory["directory_id"], "products": products,
-                               "status": "AVAILABLE"})
+                               "status": words["available"]})
     people = [(name, dirs[rng.randrange(directories)]) for name in _usernames(rng, users)]
 
     pairs = [(user, inst) for user in people for inst in seed_instances if inst["directory_id"] == user[1]["directory_id"]]
     seed_associations = []
     for (username, directory), inst in _sample(rng, pairs, associations, "associations"):
-        status = "DISASSOCIATED" if rng.random() < disassociated_fraction else "ASSOCIATED"
+        status = words["disassociated"] if rng.random() < disassociated_fraction else words["associated"]
         seed_associations.append({"instance_id": inst["instance_id"], "username": username, "domain": directory["domain"], "status": status})
     order = {inst["instance_id"]: index for index, inst in enumerate(seed_instances)}
     seed_associations.sort(key=lambda a: (order[a["instance_id"]], a["username"]))
@@ -90,7 +93,7 @@ def generate_seed(instances=40, users=500, associations=1200, subscriptions=600,
     combos = [(user, product) for user in people for product in sorted(user[1]["products"])]
     seed_subscriptions = []
     for (username, directory), product in _sample(rng, combos, subscriptions, "product subscriptions"):
-        status = "INACTIVE" if rng.random() < inactive_fraction else "ACTIVE"
+        status = words["unsubscribed"] if rng.random() < inactive_fraction else words["subscribed"]
         seed_subscriptions.append({"username": username, "product": product, "directory_id": directory["directory_id"],
                                    "domain": directory["domain"], "status": status})
     seed_subscriptions.sort(key=lambda s: (s["directory_id"], s["product"], s["username"]))
@@ -128,13 +131,15 @@ def main(argv=None):
     parser.add_argument("--directories", type=int, default=2)
     parser.add_argument("--random-seed", type=int, default=7)
     parser.add_argument("--disassociated-fraction", type=float, default=0.05)
-    parser.add_argument("--inactive-fraction", type=float, default=0.05)
+    parser.add_argument("--inactive-fraction", type=float, default=0.05, help="fraction of product subscriptions that are unsubscribed")
+    parser.add_argument("--vocabulary", default=DEFAULT_VOCABULARY, help="status words: a profile name (aws, legacy) or a JSON object")
     parser.add_argument("--out", help="output file (.yml/.yaml or .json); stdout when omitted")
     args = parser.parse_args(argv)
     try:
         seed = generate_seed(instances=args.instances, users=args.users, associations=args.associations, subscriptions=args.subscriptions,
                              directories=args.directories, random_seed=args.random_seed,
-                             disassociated_fraction=args.disassociated_fraction, inactive_fraction=args.inactive_fraction)
+                             disassociated_fraction=args.disassociated_fraction, inactive_fraction=args.inactive_fraction,
+                             vocabulary=json.loads(args.vocabulary) if args.vocabulary.lstrip().startswith("{") else args.vocabulary)
     except ValueError as exc:
         parser.error(str(exc))
     dump_seed(seed, args.out)

@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from .constants import ADMIN_PREFIX
+from .constants import ADMIN_PREFIX, CONFIG_KEYS
 from .state import SeedError
 
 
@@ -47,7 +47,8 @@ def _set_subscription_status(emulator, data):
     missing = [k for k in ("username", "product", "directory_id", "status") if not data.get(k)]
     if missing:
         raise AdminError(400, f"missing {missing}")
-    return emulator.set_subscription_status(data["username"], data["product"], data["directory_id"], data["status"], domain=data.get("domain"))
+    return emulator.set_subscription_status(data["username"], data["product"], data["directory_id"], data["status"], domain=data.get("domain"),
+                                            stuck=data.get("stuck"))
 
 
 def _reset(emulator):
@@ -67,7 +68,7 @@ def _put_faults(emulator, data):
 
 def _put_config(emulator, data):
     data = _require_dict(data)
-    unknown = sorted(set(data) - {"transition_delay", "page_size"})
+    unknown = sorted(set(data) - set(CONFIG_KEYS))
     if unknown:
         raise AdminError(400, f"unknown config keys {unknown}")
     return emulator.set_config(**data)

@@ -9,12 +9,13 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from .constants import (ASSOCIATED, ASSOCIATING, DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, DISASSOCIATED,
-                        DISASSOCIATING, IDENTITY_PROVIDER_REGISTERED, INSTANCE_AVAILABLE, LIVE_ASSOCIATION_STATUSES, MAX_RESULTS_MAX,
-                        MAX_RESULTS_MIN, SUBSCRIPTION_ACTIVE, SUBSCRIPTION_INACTIVE, TRANSITIONS)
+from .constants import (DEFAULT_ACCOUNT_ID, DEFAULT_PAGE_SIZE, DEFAULT_REGION, MAX_RESULTS_MAX, MAX_RESULTS_MIN, OFFICE_PRODUCTS, RDS_LICENSE_DAYS,
+                        REMOTE_DESKTOP_SERVICES, VISUAL_STUDIO_PRODUCTS)
 from .model import ApiError, ServiceModel, validation_error
+from .rules import default_rules, merge_rules, rule_error
+from .vocabulary import Vocabulary
 
 INSTANCE_ID_RE = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 DIRECTORY_ID_RE = re.compile(r"(?:d|sd)-[0-9a-f]{10}")
@@ -36,9 +37,23 @@ class SeedError(ValueError):
     """A seed that cannot be loaded."""
 
 
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def iso_now():
     """Current UTC time as ISO-8601 (the model's date members are strings)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(timezone.utc).strftime(ISO_FORMAT)
+
+
+def license_expiration(product, start_date):
+    """LicenseExpirationDate of a subscription: start + RDS_LICENSE_DAYS for Remote Desktop Services, else None."""
+    if product != REMOTE_DESKTOP_SERVICES or not start_date:
+        return None
+    try:
+        start = datetime.strptime(start_date, ISO_FORMAT)
+    except (TypeError, ValueError):
+        return None
+    return (start + timedelta(days=RDS_LICENSE_DAYS)).strftime(ISO_FORMAT)
 
 
 def _hex(*parts, length=32):
@@ -131,8 +146,18 @@ class InstanceRecord:
                          "last_status_check_date": self.last_status_check_date, "status_message": self.status_message})
 
 
+class _Transitional:  # pylint: disable=too-few-public-methods
+    """A record whose transitional status settles lazily (status, stuck, pending_at)."""
+
+    def settle(self, now, transitions):
+        """Apply a due transition (unless stuck); transitions maps a transitional word to its final word."""
+        if self.status in transitions and not self.stuck and self.pending_at is not None and now >= self.pending_at:
+            self.status = transitions[self.status]
+            self.pending_at = None
+
+
 @dataclass
-class AssociationRecord:
+class AssociationRecord(_Transitional):
     """A user associated with an instance; transitional statuses settle lazily."""
 
     arn: str
@@ -149,12 +174,6 @@ class AssociationRecord:
     tags: dict = field(default_factory=dict)
     status_message: str = None
 
-    def settle(self, now):
-        """Apply a due transition (unless stuck)."""
-        if self.status in TRANSITIONS and not self.stuck and self.pending_at is not None and now >= self.pending_at:
-            self.status = TRANSITIONS[self.status]
-            self.pending_at = None
-
     def summary(self):
         """InstanceUserSummary."""
         return _compact({"Username": self.username, "InstanceId": self.instance_id, "IdentityProvider": copy.deepcopy(self.identity_provider),
@@ -169,8 +188,8 @@ class AssociationRecord:
 
 
 @dataclass
-class SubscriptionRecord:
-    """A user's product subscription under an identity provider."""
+class SubscriptionRecord(_Transitional):
+    """A user's product subscription under an identity provider; transitional statuses settle lazily."""
 
     arn: str
     username: str
@@ -183,18 +202,26 @@ class SubscriptionRecord:
     end_date: str = None
     tags: dict = field(default_factory=dict)
     status_message: str = None
+    stuck: bool = False
+    pending_at: float = None
+    license_expiration_date: str = None
 
-    def summary(self):
-        """ProductUserSummary."""
+    def summary(self, with_license_expiration=True):
+        """ProductUserSummary (LicenseExpirationDate only when the botocore model has that member)."""
         return _compact({"Username": self.username, "Product": self.product, "IdentityProvider": copy.deepcopy(self.identity_provider),
                          "Status": self.status, "ProductUserArn": self.arn, "StatusMessage": self.status_message, "Domain": self.domain,
-                         "SubscriptionStartDate": self.start_date, "SubscriptionEndDate": self.end_date})
+                         "SubscriptionStartDate": self.start_date, "SubscriptionEndDate": self.end_date,
+                         "LicenseExpirationDate": self.license_expiration_date if with_license_expiration else None})
 
     def dump(self):
-        """Seed form."""
-        return _compact({"username": self.username, "product": self.product, "directory_id": self.directory_id, "domain": self.domain,
-                         "status": self.status, "arn": self.arn, "subscription_start_date": self.start_date,
-                         "subscription_end_date": self.end_date, "tags": dict(self.tags), "status_message": self.status_message})
+        """Seed form (license_expiration_date: null kept where loading would derive a date)."""
+        data = _compact({"username": self.username, "product": self.product, "directory_id": self.directory_id, "domain": self.domain,
+                         "status": self.status, "stuck": self.stuck, "arn": self.arn, "subscription_start_date": self.start_date,
+                         "subscription_end_date": self.end_date, "license_expiration_date": self.license_expiration_date,
+                         "tags": dict(self.tags), "status_message": self.status_message})
+        if self.license_expiration_date is None and license_expiration(self.product, self.start_date) is not None:
+            data["license_expiration_date"] = None
+        return data
 
 
 def _check_keys(kind, entry, allowed):
@@ -209,13 +236,20 @@ class Store:
     """All service state, guarded by one lock."""
 
     def __init__(self, model=None, lock=None, account_id=DEFAULT_ACCOUNT_ID, region=DEFAULT_REGION, transition_delay=0.0,
-                 page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic):
+                 page_size=DEFAULT_PAGE_SIZE, clock=time.monotonic, vocabulary=None, omit_instance_identity_provider=False, rules=None):
         self.model = model or ServiceModel()
+        self.vocab = Vocabulary(vocabulary)
+        # LicenseExpirationDate came with later botocore models; leave it out where the model lacks it.
+        self.has_license_expiration = "LicenseExpirationDate" in self.model.model.shape_for("ProductUserSummary").members
         self.lock = lock or threading.RLock()
         self.account_id = account_id
         self.region = region
         self.transition_delay = float(transition_delay)
         self.page_size = int(page_size)
+        # ListInstances without InstanceSummary.IdentityProvider: what a botocore whose model lacks that member (reportedly < 1.40.35) parses.
+        self.omit_instance_identity_provider = bool(omit_instance_identity_provider)
+        self.rules = merge_rules(default_rules(), rules)
+        self._repeat_token = None  # pagination fault mode of the call being handled
         self.clock = clock
         self._clear()
 
@@ -223,6 +257,7 @@ class Store:
     def _clear(self):
         self.identity_providers = {}   # (directory_id, product) -> IdentityProviderRecord
         self.instances = {}            # instance_id -> InstanceRecord
+        self.instances_by_directory = {}  # directory_id -> [InstanceRecord]
         self.associations = {}         # (instance_id, username, domain key) -> AssociationRecord
         self.assoc_by_instance = {}    # instance_id -> [AssociationRecord] in creation order
         self.assoc_by_arn = {}
@@ -269,7 +304,7 @@ class Store:
             raise SeedError(f"identity provider {directory_id}/{product} has invalid settings: {'; '.join(problems)}")
         record = IdentityProviderRecord(
             directory_id=directory_id, product=product, identity_provider=api_form, settings=settings,
-            status=entry.get("status", IDENTITY_PROVIDER_REGISTERED), arn=entry.get("arn") or self._arn("identity-provider", _hex(directory_id, product)),
+            status=entry.get("status", self.vocab["registered"]), arn=entry.get("arn") or self._arn("identity-provider", _hex(directory_id, product)),
             owner_account_id=entry.get("owner_account_id", self.account_id), failure_message=entry.get("failure_message"))
         self.identity_providers[key] = record
         return record
@@ -324,8 +359,9 @@ class Store:
             self._register(directory_id, api_form, product)
         self.instances[instance_id] = InstanceRecord(
             instance_id=instance_id, directory_id=directory_id, identity_provider=api_form, products=list(products),
-            status=entry.get("status", INSTANCE_AVAILABLE), owner_account_id=entry.get("owner_account_id", self.account_id),
+            status=entry.get("status", self.vocab["available"]), owner_account_id=entry.get("owner_account_id", self.account_id),
             last_status_check_date=entry.get("last_status_check_date", now), status_message=entry.get("status_message"))
+        self.instances_by_directory.setdefault(directory_id, []).append(self.instances[instance_id])
         self.assoc_by_instance[instance_id] = []
 
     def _load_association(self, entry, now):
@@ -340,7 +376,7 @@ class Store:
             directory_id, _api = self._seed_identity_provider("association", entry)
             if directory_id != instance.directory_id:
                 raise SeedError(f"association directory {directory_id} differs from instance {instance.instance_id}'s {instance.directory_id}")
-        status = entry.get("status", ASSOCIATED)
+        status = entry.get("status", self.vocab["associated"])
         if not isinstance(status, str) or not status:
             raise SeedError(f"association status must be a non-empty string: {entry!r}")
         key = (instance.instance_id, entry["username"], norm_domain(entry.get("domain")))
@@ -351,11 +387,11 @@ class Store:
             instance_id=instance.instance_id, username=entry["username"], domain=entry.get("domain") or None,
             directory_id=instance.directory_id, identity_provider=copy.deepcopy(instance.identity_provider), status=status,
             stuck=bool(entry.get("stuck", False)), association_date=entry.get("association_date", now),
-            disassociation_date=entry.get("disassociation_date", now if status in (DISASSOCIATING, DISASSOCIATED) else None),
+            disassociation_date=entry.get("disassociation_date", now if self._ending("association", status) else None),
             tags=dict(entry.get("tags") or {}), status_message=entry.get("status_message"))
         if record.arn in self.assoc_by_arn:
             raise SeedError(f"duplicate association arn {record.arn}")
-        if status in TRANSITIONS:
+        if status in self.vocab.association_transitions:
             record.pending_at = self.clock() + self.transition_delay
         self._add_association(key, record)
 
@@ -365,8 +401,9 @@ class Store:
         self.assoc_by_arn[record.arn] = record
 
     def _load_subscription(self, entry, now):
-        _check_keys("product_subscriptions", entry, ("username", "product", "directory_id", "identity_provider", "domain", "status", "arn",
-                                                     "subscription_start_date", "subscription_end_date", "tags", "status_message"))
+        _check_keys("product_subscriptions", entry, ("username", "product", "directory_id", "identity_provider", "domain", "status", "stuck",
+                                                     "arn", "subscription_start_date", "subscription_end_date", "license_expiration_date", "tags",
+                                                     "status_message"))
         if not entry.get("username") or not entry.get("product"):
             raise SeedError(f"product subscription needs username and product: {entry!r}")
         directory_id, api_form = self._seed_identity_provider("product subscription", entry)
@@ -374,24 +411,69 @@ class Store:
         key = (directory_id, entry["product"], entry["username"], norm_domain(entry.get("domain")))
         if key in self.subscriptions:
             raise SeedError(f"duplicate product subscription {key}")
-        status = entry.get("status", SUBSCRIPTION_ACTIVE)
+        status = entry.get("status", self.vocab["subscribed"])
+        if not isinstance(status, str) or not status:
+            raise SeedError(f"product subscription status must be a non-empty string: {entry!r}")
         record = SubscriptionRecord(
             arn=entry.get("arn") or self._arn("product-user", _hex(*key)), username=entry["username"], product=entry["product"],
             domain=entry.get("domain") or None, directory_id=directory_id, identity_provider=copy.deepcopy(idp.identity_provider),
             status=status, start_date=entry.get("subscription_start_date", now),
-            end_date=entry.get("subscription_end_date", now if status == SUBSCRIPTION_INACTIVE else None),
-            tags=dict(entry.get("tags") or {}), status_message=entry.get("status_message"))
+            end_date=entry.get("subscription_end_date", now if self._ending("subscription", status) else None),
+            tags=dict(entry.get("tags") or {}), status_message=entry.get("status_message"), stuck=bool(entry.get("stuck", False)))
+        if "license_expiration_date" in entry:
+            record.license_expiration_date = entry["license_expiration_date"]
+        else:
+            record.license_expiration_date = license_expiration(record.product, record.start_date)
         if record.arn in self.subs_by_arn:
             raise SeedError(f"duplicate product subscription arn {record.arn}")
+        if status in self.vocab.subscription_transitions:
+            record.pending_at = self.clock() + self.transition_delay
         self.subscriptions[key] = record
         self.subs_by_arn[record.arn] = record
 
     # ----------------------------------------------------------------- inspection
+    def _subscription_summary(self, record):
+        return record.summary(with_license_expiration=self.has_license_expiration)
+
+    def _ending(self, group, status):
+        """True for the words of the ending roles (disassociating/disassociated, unsubscribing/unsubscribed)."""
+        return self.vocab.role_of(group, status) in ("disassociating", "disassociated", "unsubscribing", "unsubscribed")
+
+    def _transitions(self, record):
+        if isinstance(record, SubscriptionRecord):
+            return self.vocab.subscription_transitions
+        return self.vocab.association_transitions
+
+    def _settle(self, record, now=None):
+        record.settle(self.clock() if now is None else now, self._transitions(record))
+
     def settle_all(self):
         """Apply all due transitions."""
         now = self.clock()
         for record in self.associations.values():
-            record.settle(now)
+            self._settle(record, now)
+        for record in self.subscriptions.values():
+            self._settle(record, now)
+
+    def set_vocabulary(self, vocabulary):
+        """Switch vocabulary: every status that is a word of the old one becomes the same role's word in the new one."""
+        new = Vocabulary(vocabulary)
+        with self.lock:
+            self.settle_all()
+            old = self.vocab
+            for record in self.associations.values():
+                record.status = old.translate("association", record.status, new)
+                if record.status not in new.association_transitions:
+                    record.pending_at = None
+            for record in self.subscriptions.values():
+                record.status = old.translate("subscription", record.status, new)
+                if record.status not in new.subscription_transitions:
+                    record.pending_at = None
+            for record in self.identity_providers.values():
+                record.status = old.translate("identity_provider", record.status, new)
+            for record in self.instances.values():
+                record.status = old.translate("instance", record.status, new)
+            self.vocab = new
 
     def dump(self):
         """State in seed form (a valid seed), with current statuses."""
@@ -414,8 +496,8 @@ class Store:
         if stuck is not None:
             record.stuck = bool(stuck)
         record.status = status
-        record.pending_at = self.clock() + self.transition_delay if status in TRANSITIONS else None
-        record.settle(self.clock())
+        record.pending_at = self.clock() + self.transition_delay if status in self._transitions(record) else None
+        self._settle(record)
 
     def set_status(self, instance_id, username, status, domain=None, stuck=None):
         """Force an association's status (created if missing); a transitional status settles after transition_delay unless stuck."""
@@ -433,28 +515,34 @@ class Store:
                                            username=username, domain=domain or None, directory_id=instance.directory_id,
                                            identity_provider=copy.deepcopy(instance.identity_provider), status=status, association_date=now)
                 self._add_association(key, record)
-            if status in (DISASSOCIATING, DISASSOCIATED) and not record.disassociation_date:
+            if self._ending("association", status) and not record.disassociation_date:
                 record.disassociation_date = now
             self._begin(record, status, stuck)
             return record.summary()
 
-    def set_subscription_status(self, username, product, directory_id, status, domain=None):
-        """Force an existing product subscription's status."""
+    def set_subscription_status(self, username, product, directory_id, status, domain=None, stuck=None):
+        """Force an existing product subscription's status; a transitional status settles after transition_delay unless stuck."""
+        if not isinstance(status, str) or not status:
+            raise ValueError("status must be a non-empty string")
         with self.lock:
             record = self.subscriptions.get((directory_id, product, username, norm_domain(domain)))
             if record is None:
                 raise KeyError(f"no product subscription for {username} / {product} / {directory_id}")
-            record.status = status
-            if status == SUBSCRIPTION_INACTIVE and not record.end_date:
+            if self._ending("subscription", status) and not record.end_date:
                 record.end_date = iso_now()
-            return record.summary()
+            self._begin(record, status, stuck)
+            return self._subscription_summary(record)
 
     # ----------------------------------------------------------------- API
-    def handle(self, operation, params):
-        """Run one (already validated) operation and return the response dict."""
+    def handle(self, operation, params, repeat_token=None):
+        """Run one (already validated) operation and return the response dict; repeat_token: a pagination fault mode or None."""
         handler = getattr(self, f"_op_{operation}")
         with self.lock:
-            return handler(params)
+            self._repeat_token = repeat_token
+            try:
+                return handler(params)
+            finally:
+                self._repeat_token = None
 
     def _directory(self, params):
         directory_id = directory_of(params.get("IdentityProvider"))
@@ -477,11 +565,53 @@ class Store:
     def _page(self, operation, params, items, result_key):
         result = {result_key: []}
         items = apply_filters(operation, params.get("Filters"), items)
-        page, token = paginate(operation, params, items, self.page_size)
+        page, token = paginate(operation, params, items, self.page_size, repeat=self._repeat_token)
         result[result_key] = page
         if token:
             result["NextToken"] = token
         return result
+
+    def _registered(self, idp):
+        return idp.status == self.vocab["registered"]
+
+    def _require_registered(self, idp):
+        """ResourceNotFoundException unless the identity provider's status is the vocabulary's registered word."""
+        if not self._registered(idp):
+            raise ApiError("ResourceNotFoundException", f"Identity provider {idp.directory_id} is not registered for product {idp.product} "
+                                                        f"(status {idp.status})")
+
+    def _require_subscription(self, instance, username, domain):
+        """Rule require_subscription_to_associate: a live subscription to a product the instance provides, same directory and user."""
+        code = rule_error(self.rules, "require_subscription_to_associate")
+        if code is None:
+            return
+        for product in instance.products:
+            record = self.subscriptions.get((instance.directory_id, product, username, norm_domain(domain)))
+            if record is not None:
+                self._settle(record)
+                if record.status in self.vocab.subscription_live:
+                    return
+        raise ApiError(code, f"User {username}{' (' + domain + ')' if domain else ''} has no product subscription for any product of instance "
+                             f"{instance.instance_id} ({', '.join(instance.products) or 'none'}) in {instance.directory_id}; "
+                             "start a product subscription first")
+
+    def _refuse_stop_while_associated(self, record, described):
+        """Rule refuse_stop_while_associated: Office / Visual Studio subscriptions stop only once the user has no live association
+        on an instance of the same directory that provides the product."""
+        code = rule_error(self.rules, "refuse_stop_while_associated")
+        if code is None or record.product not in OFFICE_PRODUCTS + VISUAL_STUDIO_PRODUCTS:
+            return
+        now = self.clock()
+        for instance in self.instances_by_directory.get(record.directory_id, ()):
+            if record.product not in instance.products:
+                continue
+            association = self.associations.get((instance.instance_id, record.username, norm_domain(record.domain)))
+            if association is None:
+                continue
+            self._settle(association, now)
+            if association.status in self.vocab.association_live:
+                raise ApiError(code, f"Cannot stop {described}: the user is still {association.status} on instance {instance.instance_id}; "
+                                     "disassociate the user from every instance that provides the product first")
 
     def _op_ListIdentityProviders(self, params):  # pylint: disable=invalid-name
         items = []
@@ -495,14 +625,18 @@ class Store:
         return result
 
     def _op_ListInstances(self, params):  # pylint: disable=invalid-name
-        return self._page("ListInstances", params, [r.summary() for r in self.instances.values()], "InstanceSummaries")
+        summaries = [r.summary() for r in self.instances.values()]
+        if self.omit_instance_identity_provider:
+            for summary in summaries:
+                summary.pop("IdentityProvider", None)
+        return self._page("ListInstances", params, summaries, "InstanceSummaries")
 
     def _op_ListUserAssociations(self, params):  # pylint: disable=invalid-name
         instance = self._instance(params["InstanceId"], self._directory(params))
         now = self.clock()
         records = self.assoc_by_instance.get(instance.instance_id, [])
         for record in records:
-            record.settle(now)
+            self._settle(record, now)
         return self._page("ListUserAssociations", params, [r.summary() for r in records], "InstanceUserSummaries")
 
     def _op_AssociateUser(self, params):  # pylint: disable=invalid-name
@@ -512,21 +646,23 @@ class Store:
         record = self.associations.get(key)
         now = iso_now()
         if record is not None:
-            record.settle(self.clock())
-            if record.status in LIVE_ASSOCIATION_STATUSES:
+            self._settle(record)
+            if record.status in self.vocab.association_live:
                 raise ApiError("ConflictException",
                                f"User {username}{' (' + domain + ')' if domain else ''} is already {record.status} on instance {instance.instance_id}")
+        self._require_subscription(instance, username, domain)
+        if record is not None:
             record.domain = domain
         else:
             record = AssociationRecord(arn=self._arn("instance-user", _hex(instance.directory_id, *key)), instance_id=instance.instance_id,
                                        username=username, domain=domain, directory_id=instance.directory_id,
-                                       identity_provider=copy.deepcopy(instance.identity_provider), status=ASSOCIATING)
+                                       identity_provider=copy.deepcopy(instance.identity_provider), status=self.vocab["associated"])
             self._add_association(key, record)
         record.association_date = now
         record.disassociation_date = None
         record.status_message = None
         record.tags = dict(params.get("Tags") or {})
-        self._begin(record, ASSOCIATING)
+        self._begin(record, self.vocab.first("associating", "associated"))
         return {"InstanceUserSummary": record.summary()}
 
     def _op_DisassociateUser(self, params):  # pylint: disable=invalid-name
@@ -545,11 +681,11 @@ class Store:
                 raise ApiError("ResourceNotFoundException", f"{described} not found")
         else:
             raise validation_error("Specify either InstanceUserArn, or Username, InstanceId and IdentityProvider")
-        record.settle(self.clock())
-        if record.status not in LIVE_ASSOCIATION_STATUSES:
+        self._settle(record)
+        if record.status not in self.vocab.association_live:
             raise ApiError("ResourceNotFoundException", f"{described} is not associated (status {record.status})")
         record.disassociation_date = iso_now()
-        self._begin(record, DISASSOCIATING)
+        self._begin(record, self.vocab.first("disassociating", "disassociated"))
         return {"InstanceUserSummary": record.summary()}
 
     def _op_StartProductSubscription(self, params):  # pylint: disable=invalid-name
@@ -560,22 +696,27 @@ class Store:
         idp = self.identity_providers.get((directory_id, product))
         if idp is None:
             raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} is not registered for product {product}")
+        self._require_registered(idp)
         key = (directory_id, product, username, norm_domain(domain))
         record = self.subscriptions.get(key)
-        if record is not None and record.status == SUBSCRIPTION_ACTIVE:
-            raise ApiError("ConflictException", f"User {username} already has an active {product} subscription")
+        if record is not None:
+            self._settle(record)
+        if record is not None and record.status in self.vocab.subscription_live:
+            raise ApiError("ConflictException", f"User {username} already has a {product} subscription (status {record.status})")
         if record is None:
             record = SubscriptionRecord(arn=self._arn("product-user", _hex(*key)), username=username, product=product, domain=domain,
-                                        directory_id=directory_id, identity_provider=copy.deepcopy(idp.identity_provider), status=SUBSCRIPTION_ACTIVE)
+                                        directory_id=directory_id, identity_provider=copy.deepcopy(idp.identity_provider),
+                                        status=self.vocab["subscribed"])
             self.subscriptions[key] = record
             self.subs_by_arn[record.arn] = record
         record.domain = domain
-        record.status = SUBSCRIPTION_ACTIVE
         record.start_date = iso_now()
+        record.license_expiration_date = license_expiration(product, record.start_date)
         record.end_date = None
         record.status_message = None
         record.tags = dict(params.get("Tags") or {})
-        return {"ProductUserSummary": record.summary()}
+        self._begin(record, self.vocab.first("subscribing", "subscribed"))
+        return {"ProductUserSummary": self._subscription_summary(record)}
 
     def _op_StopProductSubscription(self, params):  # pylint: disable=invalid-name
         arn = params.get("ProductUserArn")
@@ -591,19 +732,32 @@ class Store:
             raise validation_error("Specify either ProductUserArn, or Username, IdentityProvider and Product")
         if record is None:
             raise ApiError("ResourceNotFoundException", f"{described} not found")
-        if record.status != SUBSCRIPTION_ACTIVE:
-            raise ApiError("ResourceNotFoundException", f"{described} is not active (status {record.status})")
-        record.status = SUBSCRIPTION_INACTIVE
+        self._settle(record)
+        if record.status not in self.vocab.subscription_live:
+            raise ApiError("ResourceNotFoundException", f"{described} is not subscribed (status {record.status})")
+        self._refuse_stop_while_associated(record, described)
         record.end_date = iso_now()
-        return {"ProductUserSummary": record.summary()}
+        self._begin(record, self.vocab.first("unsubscribing", "unsubscribed"))
+        return {"ProductUserSummary": self._subscription_summary(record)}
 
     def _op_ListProductSubscriptions(self, params):  # pylint: disable=invalid-name
         directory_id = self._directory(params)
         if not self._directory_known(directory_id):
             raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} not found")
         product = params.get("Product")
-        items = [r.summary() for r in self.subscriptions.values() if r.directory_id == directory_id and (not product or r.product == product)]
-        return self._page("ListProductSubscriptions", params, items, "ProductUserSummaries")
+        providers = {p: idp for (d, p), idp in self.identity_providers.items() if d == directory_id}
+        if product and product in providers:
+            self._require_registered(providers[product])
+        elif not product and providers and not any(self._registered(idp) for idp in providers.values()):
+            statuses = ", ".join(f"{p} {idp.status}" for p, idp in providers.items())
+            raise ApiError("ResourceNotFoundException", f"Identity provider {directory_id} is not registered for any product ({statuses})")
+        now = self.clock()
+        # Subscriptions under a provider that is not registered are left out of directory-wide listings.
+        records = [r for r in self.subscriptions.values() if r.directory_id == directory_id and (r.product == product if product else
+                   r.product not in providers or self._registered(providers[r.product]))]
+        for record in records:
+            self._settle(record, now)
+        return self._page("ListProductSubscriptions", params, [self._subscription_summary(r) for r in records], "ProductUserSummaries")
 
 
 def apply_filters(operation, filters, items):
@@ -644,15 +798,20 @@ def _fingerprint(operation, params):
     return _hex(operation, json.dumps(query, sort_keys=True), length=16)
 
 
-def _encode_token(offset, fingerprint):
+def _encode_token(offset, fingerprint, tag=None):
     # Not base64-of-JSON on purpose: botocore's paginator would take that for its own StartingToken format.
-    return base64.urlsafe_b64encode(f"{TOKEN_PREFIX}:{offset}:{fingerprint}".encode()).decode().rstrip("=")
+    text = f"{TOKEN_PREFIX}:{offset}:{fingerprint}" + (f":{tag}" if tag else "")
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def _decode_token(token, fingerprint):
+    """(offset, tag or None) of a token; tags mark the tokens of the repeat_token fault."""
     try:
         text = base64.urlsafe_b64decode(token.encode("ascii") + b"=" * (-len(token) % 4)).decode("ascii")
-        prefix, offset, token_fingerprint = text.split(":")
+        parts = text.split(":")
+        if len(parts) not in (3, 4):
+            raise ValueError(text)
+        prefix, offset, token_fingerprint = parts[:3]
         offset = int(offset)
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise validation_error("Invalid NextToken") from exc
@@ -660,11 +819,27 @@ def _decode_token(token, fingerprint):
         raise validation_error("Invalid NextToken")
     if token_fingerprint != fingerprint:
         raise validation_error("Invalid NextToken: it belongs to a different query")
-    return offset
+    return offset, (parts[3] if len(parts) == 4 else None)
 
 
-def paginate(operation, params, items, page_size):
-    """Return (page, next token or None); tokens are opaque base64 of offset + query fingerprint."""
+def _repeated_token(mode, token, tag, offset, max_results, count, fingerprint):
+    """NextToken under the repeat_token fault: every answer has one, and following them never ends.
+
+    same: the token of the next page (clamped to the end), then that same token forever.
+    cycle: two tokens in turn, "a" (the page after the first) and "b" (the first page again).
+    """
+    if mode == "same":
+        return token if tag == "same" else _encode_token(min(offset + max_results, count), fingerprint, "same")
+    if tag == "a":
+        return _encode_token(0, fingerprint, "b")
+    return _encode_token(min(max_results, count), fingerprint, "a")
+
+
+def paginate(operation, params, items, page_size, repeat=None):
+    """Return (page, next token or None); tokens are opaque base64 of offset + query fingerprint.
+
+    repeat ("same" / "cycle"): the repeat_token fault; one page per call all the same, so the server never loops.
+    """
     max_results = params.get("MaxResults")
     if max_results is None:
         max_results = page_size
@@ -672,12 +847,15 @@ def paginate(operation, params, items, page_size):
         raise validation_error(f"1 validation error detected: Value '{max_results}' at 'maxResults' failed to satisfy constraint: "
                                f"Member must have value between {MAX_RESULTS_MIN} and {MAX_RESULTS_MAX}")
     fingerprint = _fingerprint(operation, params)
-    offset = 0
+    offset, tag = 0, None
     token = params.get("NextToken")
     if token:
-        offset = _decode_token(token, fingerprint)
+        offset, tag = _decode_token(token, fingerprint)
         if not 0 <= offset <= len(items):
             raise validation_error("Invalid NextToken: offset out of range")
     end = offset + max_results
-    next_token = _encode_token(end, fingerprint) if end < len(items) else None
+    if repeat:
+        next_token = _repeated_token(repeat, token, tag, offset, max_results, len(items), fingerprint)
+    else:
+        next_token = _encode_token(end, fingerprint) if end < len(items) else None
     return items[offset:end], next_token
