@@ -7,7 +7,7 @@
 
 At the default scale (``departing=1000``): 100 instances under two directories, 3,000 users,
 6,000 associations. The 1,000 departing users hold 2,000 of them (two each, all ASSOCIATED)
-and one ACTIVE product subscription each (1,000); the 2,000 staying users hold the other
+and one SUBSCRIBED product subscription each (1,000); the 2,000 staying users hold the other
 4,000 associations and 1,000 subscriptions, so every read returns records the role must skip.
 Every number scales with ``departing`` for quick runs.
 """
@@ -20,8 +20,8 @@ PAGE_SIZE = 50
 
 # (directory id, AD domain, products registered for it)
 DIRECTORIES = (
-    ("d-1a2b3c4d5e", "corp.example.com", ("OFFICE_PROFESSIONAL", "VISUAL_STUDIO_PROFESSIONAL")),
-    ("d-9f8e7d6c5b", "emea.example.com", ("OFFICE_PROFESSIONAL", "REMOTE_DESKTOP_SERVICES")),
+    ("d-1a2b3c4d5e", "corp.example.com", ("OFFICE_PROFESSIONAL_PLUS", "VISUAL_STUDIO_PROFESSIONAL")),
+    ("d-9f8e7d6c5b", "emea.example.com", ("OFFICE_PROFESSIONAL_PLUS", "REMOTE_DESKTOP_SERVICES")),
 )
 
 
@@ -57,7 +57,7 @@ class Scenario:
         subscribed = self.departing + rng.sample(self.staying, departing)
         for user in subscribed:
             self.subscriptions.append(dict(username=user["username"], product=rng.choice(user["products"]), directory_id=user["directory_id"],
-                                           domain=user["domain"], status="ACTIVE"))
+                                           domain=user["domain"], status="SUBSCRIBED"))
         self.subscriptions.sort(key=lambda s: (s["directory_id"], s["product"], s["username"]))
         self.departing_names = [u["username"] for u in self.departing]
         self.directory_of = {u["username"]: u["directory_id"] for u in self.departing + self.staying}

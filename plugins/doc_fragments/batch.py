@@ -20,7 +20,8 @@ notes:
     Each API call is retried by one retry layer, on botocore's C(needs-retry) event (botocore's own retries are off):
     C(ThrottlingException) up to 30 attempts in all, C(InternalServerException), other 5xx answers and lost
     connections up to 6, with jittered exponential backoff (at most 5 seconds between attempts).
-    C(ConflictException) is never retried. Retries set in O(aws_config) would add botocore's retries under it.
+    C(ConflictException) is never retried. When O(aws_config) sets C(retries), botocore's retries as set there
+    replace this layer.
 """
 
     # The write modules' wait.

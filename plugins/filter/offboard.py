@@ -32,15 +32,29 @@ def departing_usernames(values: Any) -> list[str]:
     return list(names)
 
 
-def offboard_user_items(usernames: list[str], key: Optional[str] = None, values: Optional[list[str]] = None) -> list[dict[str, str]]:
+def offboard_user_items(usernames: list[str], key: Optional[str] = None, values: Optional[list[str]] = None,
+                        withheld: Optional[dict[str, Any]] = None) -> list[dict[str, str]]:
     """``users`` items for a write module with state=absent: one per user, or one per user and value of ``key``.
 
     Without ``values`` an item names only the user, and the module removes every
-    record of theirs wherever it finds one.
+    record of theirs wherever it finds one. ``withheld`` (a registered lmus_instance_user
+    batch result) leaves out the users whose removal from an instance failed there.
     """
+    kept = {name.casefold() for name in _still_associated(withheld)}
+    names = [name for name in usernames if name.casefold() not in kept]
     if not values:
-        return [dict(username=name) for name in usernames]
-    return [{"username": name, key: value} for name in usernames for value in values]
+        return [dict(username=name) for name in names]
+    return [{"username": name, key: value} for name in names for value in values]
+
+
+def _still_associated(disassociated: Optional[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The users whose association removal failed, with those failed entries: their subscriptions must not be stopped
+    (AWS refuses to stop an Office or Visual Studio subscription of a user still associated with an instance)."""
+    failed: dict[str, list[dict[str, Any]]] = {}
+    for item in (disassociated or {}).get("results") or []:
+        if item.get("failed") and item.get("username"):
+            failed.setdefault(item["username"], []).append(item)
+    return failed
 
 
 # The outcomes of a write module's result that the report lists (not_found is per user, below).
@@ -59,6 +73,8 @@ def _records(result: Optional[dict[str, Any]], where: str, removed: str, report:
         after = item.get("instance_user") or item.get("product_subscription") or {}
         record = dict(username=item.get("username"), domain=after.get("domain") or item.get("domain"), **{where: item.get(where)})
         record.update(directory_id=_directory(after), arn=after.get("instance_user_arn") or after.get("product_user_arn"))
+        if after.get("license_expiration_date"):
+            record["license_expiration_date"] = after["license_expiration_date"]
         if outcome == "failed":
             report["failed"].append(dict(record, code=item.get("code"), msg=item.get("msg")))
         elif outcome == "already_absent":
@@ -79,6 +95,14 @@ def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]
     found: set[str] = set()
     _records(disassociated, "instance_id", "disassociated", report, found)
     _records(unsubscribed, "product", "unsubscribed", report, found)
+    if unsubscribed is not None:
+        for name, entries in _still_associated(disassociated).items():
+            for entry in entries:
+                report["failed"].append(dict(username=name, domain=entry.get("domain"), product=None, instance_id=entry.get("instance_id"),
+                                             directory_id=None, arn=None, code=None,
+                                             msg=f"product subscriptions kept: {name} is still associated with instance "
+                                                 f"{entry.get('instance_id') or '(unknown)'} ({entry.get('code') or 'removal failed'}); "
+                                                 "AWS stops an Office or Visual Studio subscription only once the user is on no instance"))
     report["not_found"] = [dict(username=name) for name in usernames if name not in found]
     report["dry_run"] = bool(dry_run)
     report["usernames"] = list(usernames)

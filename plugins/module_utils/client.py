@@ -22,8 +22,8 @@ from .retries import RetryPolicy
 
 SERVICE = "license-manager-user-subscriptions"
 
-# DisassociateUser's InstanceUserArn member arrived in this botocore release.
-MINIMUM_BOTOCORE = "1.35.61"
+# ListInstances returns each instance's IdentityProvider from this botocore release on (older ones drop it).
+MINIMUM_BOTOCORE = "1.40.35"
 
 # A read longer than this many pages is refused rather than followed for ever.
 MAX_PAGES = 10000
@@ -43,12 +43,14 @@ def connect(module: Any, concurrency: int = 1) -> Any:
     botocore's own retries are off: the RetryPolicy in retries.py is the only retry
     layer, attached to the client's ``needs-retry`` event, so every HTTP attempt of a
     call (a page of a paginated read included) is retried in one place, with one bound.
-    ``aws_config`` from the task is merged over these defaults.
+    ``aws_config`` from the task is merged over these defaults; when it sets ``retries``,
+    botocore's retries as configured there are the only layer instead.
     """
     module.require_botocore_at_least(MINIMUM_BOTOCORE, reason="to manage user-based subscriptions")
     config = botocore.config.Config(max_pool_connections=max(1, concurrency), retries={"total_max_attempts": 1, "mode": "standard"})
     client = module.client(SERVICE, config=config)
-    RetryPolicy().attach(client)
+    if "retries" not in (module.params.get("aws_config") or {}):
+        RetryPolicy().attach(client)
     return client
 
 

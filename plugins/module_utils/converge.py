@@ -3,29 +3,40 @@
 # Copyright: Contributors to the lmus.user_subscriptions project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Bring located entries to the desired state: decide, write (never in check mode), wait.
+"""Bring the entries locate.py found to the desired state: decide, write (never in check mode), confirm, wait.
 
 One entry's failure never stops the others: it is recorded in its Outcome.
 Each record is written at most once, whichever entries found it.
+
+Status words are read through Resource.phase (resources.py): a record whose phase
+is unknown is never written and never waited for; a word first seen in a write's
+own answer is learned for the run, with a warning. A ConflictException or
+ResourceNotFoundException answer to a write is a claim: the record is read again,
+and the entry is reported already present or absent only when that read confirms it.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 from .client import describe_error
+from .client import error_code
 from .client import write
 from .concurrency import Failure
 from .concurrency import run_bounded
 from .locate import Entry
-from .locate import Located
-from .locate import Place
 from .locate import matches
-from .locate import one_reader
 from .locate import read_places
+from .resources import ADDING
+from .resources import LIVE
+from .resources import REMOVED as GONE
+from .resources import REMOVING
+from .resources import UNKNOWN
 from .resources import Record
 from .resources import Resource
 
@@ -36,6 +47,47 @@ POLL_MAX_DELAY = 5.0
 REMOVED, ADDED = "removed", "added"
 ALREADY = dict(absent="already_absent", present="already_present")
 NOT_FOUND, FAILED = "not_found", "failed"
+
+# The answer to a write that claims the work is already done, to be confirmed by a read.
+CLAIMS = dict(absent="ResourceNotFoundException", present="ConflictException")
+
+
+class Run:
+    """What one module run learns as it goes: status words from write answers, and the warnings to give."""
+
+    def __init__(self, resource: Resource, state: str, warn: Callable[[str], None]) -> None:
+        self.resource = resource
+        self.state = state
+        self.warn = warn
+        self.learned: dict[str, str] = {}
+        self.warned: set[str] = set()
+
+    def phase(self, record: Record) -> str:
+        return self.resource.phase(record, self.learned)
+
+    def settled(self, records: list[Record]) -> bool:
+        return self.resource.is_settled(self.state, records, self.learned)
+
+    def learn(self, record: Record, operation: str) -> None:
+        """A write answered with a word nobody has told us about: for this run it means what the write did."""
+        word = self.resource.word(record)
+        if not self.resource.is_known(record, self.learned):
+            self.learned[word] = GONE if self.state == "absent" else LIVE
+            self.once(word, f"{operation} answered with status {word!r}, which this collection does not know; for this run it is taken "
+                            f"to mean {self.resource.verbs[self.state]} (see docs/service-assumptions.md)")
+
+    def by_date(self, records: list[Record]) -> None:
+        """Warn, once per word, when an unknown word was settled by the record's end date."""
+        for record in records:
+            if not self.resource.is_known(record, self.learned):
+                word = self.resource.word(record)
+                self.once(word, f"status {word!r} of {self.resource.noun} {record.get(self.resource.arn_field) or record.get('Username')} "
+                                f"is not a word this collection knows; its {self.resource.end_date} says it was removed")
+
+    def once(self, key: str, message: str) -> None:
+        if key not in self.warned:
+            self.warned.add(key)
+            self.warn(message)
 
 
 @dataclass
@@ -50,16 +102,21 @@ class Outcome:
     after: Optional[Record] = None
     error: Optional[BaseException] = None
     duplicate_of: Optional[str] = None  # the item whose entry writes (or reports) the same record
+    shared_with: Optional["Outcome"] = None  # that entry's outcome
     pending: bool = False  # a write was made and has not settled yet
+    settled: Optional[bool] = None  # for an entry with a write made: whether the change was seen done
     context: str = ""  # for a failure of a read: the entry it was made for
+    detail: str = ""  # for a failure: what the module found out besides the AWS error
+    accepted: bool = False  # at least one of its writes was accepted
+    claims: list[BaseException] = field(default_factory=list)  # write answers that say the work is already done
 
     @property
     def failed(self) -> bool:
         return self.outcome == FAILED
 
-    def fail(self, error: Optional[BaseException], context: str = "", msg: str = "") -> None:
-        self.outcome, self.error, self.context, self.pending = FAILED, error, context, False
-        self.msg = msg or (f"{context}: {describe_error(error)}" if context else describe_error(error))
+    def fail(self, error: Optional[BaseException], context: str = "", msg: str = "", detail: str = "") -> None:
+        self.outcome, self.error, self.context, self.detail, self.pending = FAILED, error, context, detail, False
+        self.msg = msg or (f"{context}: {describe_error(error)}" if context else describe_error(error)) + detail
 
 
 @dataclass
@@ -68,30 +125,51 @@ class Write:
     record: Optional[Record]  # the record to remove; None: one to add
 
 
-def converge(client: Any, resource: Resource, state: str, located: Located, check_mode: bool = False,
-             concurrency: int = 1, wait: bool = True, wait_timeout: int = 300) -> list[Outcome]:
+def converge(client: Any, resource: Resource, state: str, entries: list[Entry], check_mode: bool = False, concurrency: int = 1,
+             wait: bool = True, wait_timeout: int = 300, warn: Callable[[str], None] = lambda message: None) -> list[Outcome]:
     """Each entry's Outcome, in order."""
-    outcomes = [Outcome(entry) for entry in located.entries]
-    writes = one_write_per_record(resource, [w for outcome in outcomes for w in decide(resource, state, outcome, check_mode)])
+    run = Run(resource, state, warn)
+    outcomes = [Outcome(entry) for entry in entries]
+    writes = one_write_per_record(resource, [w for outcome in outcomes for w in decide(run, outcome, check_mode)])
     if writes and not check_mode:
-        apply(client, resource, state, writes, concurrency)
+        apply(client, run, writes, concurrency)
+        confirm(client, run, [o for o in outcomes if o.claims and not o.failed], concurrency)
         if wait:
-            wait_until_settled(client, resource, state, [o for o in outcomes if o.pending], concurrency, wait_timeout)
+            wait_until_settled(client, run, [o for o in outcomes if o.pending], concurrency, wait_timeout)
+        for outcome in outcomes:
+            owner = outcome.shared_with
+            if owner is not None and owner.failed and not outcome.failed:
+                outcome.fail(owner.error, msg=f"{outcome.entry.who}: the change made for {outcome.duplicate_of} failed: {owner.msg}")
+    for outcome in outcomes:
+        if outcome.failed and not outcome.accepted:
+            outcome.changed, outcome.after = False, outcome.before  # nothing was written: the record is as it was read
     return outcomes
 
 
-def decide(resource: Resource, state: str, outcome: Outcome, check_mode: bool) -> list[Write]:
+def _unknown(run: Run, outcome: Outcome, records: list[Record]) -> None:
+    record = next(r for r in records if run.phase(r) == UNKNOWN)
+    name = record.get(run.resource.arn_field) or f"of user {record.get('Username')!r}"
+    outcome.fail(None, msg=f"{outcome.entry.who}: {run.resource.noun} {name} has status {record.get('Status')!r}, which this collection does not "
+                           f"know, and no {run.resource.end_date}; nothing was written (see docs/service-assumptions.md)")
+
+
+def decide(run: Run, outcome: Outcome, check_mode: bool) -> list[Write]:
     """Set the outcome's ``before`` and predicted ``after``; return the writes to make."""
-    entry = outcome.entry
+    resource, state, entry = run.resource, run.state, outcome.entry
     if entry.error is not None:
         outcome.fail(entry.error, context=entry.who)
         return []
     records = entry.records
-    outcome.before = resource.current(records)
+    phases = [run.phase(r) for r in records]
+    run.by_date(records)
+    outcome.before = resource.current(records, run.learned)
     if state == "absent":
-        todo: list[Optional[Record]] = [r for r in records if not resource.is_absent(r)]
+        todo: list[Optional[Record]] = [r for r, phase in zip(records, phases) if phase in (LIVE, ADDING)]
     else:
-        todo = [] if any(resource.is_present(r) for r in records) else [None]
+        todo = [] if {LIVE, ADDING} & set(phases) else [None]
+    if UNKNOWN in phases and (state == "absent" or todo):
+        _unknown(run, outcome, records)
+        return []
     if not todo:
         outcome.after = outcome.before
         outcome.outcome = ALREADY[state] if records else NOT_FOUND
@@ -105,11 +183,11 @@ def decide(resource: Resource, state: str, outcome: Outcome, check_mode: bool) -
 
 
 def predict(resource: Resource, state: str, entry: Entry, before: Optional[Record]) -> Record:
-    """The record as a write to ``state`` will leave it, as far as it is known before the write."""
+    """The record as a write to ``state`` will leave it, as far as it is known before the write (check mode shows it)."""
     if state == "absent":
-        return dict(before or {}, Status=resource.settled[state])
+        return dict(before or {}, Status=resource.predicted[state])
     item = entry.item
-    record = {"Username": item.username, resource.place_field: item.where, "IdentityProvider": item.identity_provider, "Status": resource.settled[state]}
+    record = {"Username": item.username, resource.place_field: item.where, "IdentityProvider": item.identity_provider, "Status": resource.predicted[state]}
     if item.domain is not None:
         record["Domain"] = item.domain
     return record
@@ -140,13 +218,13 @@ def one_write_per_record(resource: Resource, writes: list[Write]) -> list[Write]
     writing = {id(w.outcome) for w in kept}
     for outcome, owner in shared:
         if id(outcome) not in writing:
-            outcome.changed = False
+            outcome.changed, outcome.shared_with = False, owner
             outcome.duplicate_of = owner.entry.item.label or "another item"
             outcome.msg = f"{outcome.entry.who}: the same change is made for {outcome.duplicate_of}"
     return kept
 
 
-def _call(client: Any, resource: Resource, state: str, w: Write) -> Optional[Record]:
+def _call(client: Any, resource: Resource, state: str, w: Write) -> Record:
     if state == "absent":
         record = w.record or {}
         what = resource.remove_what.format(username=record.get("Username"), where=record.get(resource.place_field))
@@ -154,40 +232,67 @@ def _call(client: Any, resource: Resource, state: str, w: Write) -> Optional[Rec
             params = {resource.arn_field: record[resource.arn_field]}
         else:
             params = {name: record.get(name) for name in ("Username", resource.place_field, "IdentityProvider", "Domain")}
-        return write(client, resource.remove_call, what, resource.summary_key, none_on=("ResourceNotFoundException",), **params)
+        return write(client, resource.remove_call, what, resource.summary_key, **params)
     item = w.outcome.entry.item
     what = resource.add_what.format(username=item.username, where=item.where)
-    return write(client, resource.add_call, what, resource.summary_key, none_on=("ConflictException",), Username=item.username,
+    return write(client, resource.add_call, what, resource.summary_key, Username=item.username,
                  IdentityProvider=item.identity_provider, Domain=item.domain, Tags=item.tags, **{resource.place_field: item.where})
 
 
-def apply(client: Any, resource: Resource, state: str, writes: list[Write], concurrency: int) -> None:
-    """Make the writes; an entry is changed when at least one of its writes was made."""
-    answers = run_bounded(lambda w: _call(client, resource, state, w), writes, concurrency)
-    made, answered_none = set(), []
+def apply(client: Any, run: Run, writes: list[Write], concurrency: int) -> None:
+    """Make the writes. An entry is changed when at least one of its writes was accepted; an answer that
+    claims the work is already done is kept for confirm()."""
+    answers = run_bounded(lambda w: _call(client, run.resource, run.state, w), writes, concurrency)
     for w, answer in zip(writes, answers):
         outcome = w.outcome
         if isinstance(answer, Failure):
-            outcome.fail(answer.exception)
-        elif answer is None:
-            answered_none.append(outcome)
-        else:
-            made.add(id(outcome))
-            outcome.after = answer
-            outcome.pending = outcome.pending or not resource.is_settled(state, [answer])
-    for outcome in answered_none:
-        if id(outcome) in made or outcome.failed:
+            if error_code(answer.exception) == CLAIMS[run.state]:
+                outcome.claims.append(answer.exception)
+            else:
+                outcome.fail(answer.exception)
             continue
-        # The service says it is already so: someone (or a retried call) got there first.
+        run.learn(answer, run.resource.remove_call if run.state == "absent" else run.resource.add_call)
+        outcome.after = answer
+        outcome.settled = run.settled([answer])
+        outcome.pending = outcome.pending or not outcome.settled
+        outcome.accepted = True
+    for w in writes:
+        if w.outcome.accepted:
+            w.outcome.claims = []  # another of its writes was accepted: the entry changed; the wait follows its records
+
+
+def confirm(client: Any, run: Run, claimed: list[Outcome], concurrency: int) -> None:
+    """Read again the places of writes answered "already so", and believe the answer only when the read agrees."""
+    if not claimed:
+        return
+    reads = read_places(client, run.resource, list(dict.fromkeys(o.entry.place for o in claimed)), concurrency)
+    for outcome in claimed:
+        read = reads[outcome.entry.place]
+        claim = outcome.claims[0]
+        if isinstance(read, Failure):
+            outcome.fail(claim, detail=f"; reading it back to confirm failed: {describe_error(read.exception)}")
+            continue
+        found = matches(run.resource, outcome.entry.item, read)
+        phases = {run.phase(r) for r in found}
+        done = (phases <= {GONE, REMOVING}) if run.state == "absent" else bool(phases & {LIVE, ADDING})
+        if not done:
+            listed = ", ".join(sorted(str(r.get("Status")) for r in found)) or "none"
+            outcome.fail(claim, detail=f"; but the {run.resource.noun} read back does not show that (status: {listed})")
+            continue
         outcome.changed = False
-        outcome.outcome = ALREADY[state]
-        outcome.after = predict(resource, state, outcome.entry, outcome.before) if state == "absent" else None
-        outcome.msg = f"{outcome.entry.who} is already {'absent' if state == 'absent' else resource.verbs[state]}"
-        outcome.pending = state == "present"  # a conflict is checked by the wait
+        outcome.outcome = ALREADY[run.state]
+        outcome.after = run.resource.current(found, run.learned)
+        outcome.msg = f"{outcome.entry.who} is already {'absent' if run.state == 'absent' else run.resource.verbs[run.state]} (confirmed by reading it back)"
+        outcome.pending = not run.settled(found)
 
 
-def wait_until_settled(client: Any, resource: Resource, state: str, pending: list[Outcome], concurrency: int, timeout: int) -> None:
-    """Poll the places of pending outcomes, each place once a round, until every outcome settles or the time is up."""
+def wait_until_settled(client: Any, run: Run, pending: list[Outcome], concurrency: int, timeout: int) -> None:
+    """Poll the places of pending outcomes, each place once a round, until every outcome settles or the time is up.
+
+    An outcome is polled only while its record is in a known phase on the way; a word nobody
+    knows ends its wait at once (as a failure, unless the record's end date settles it).
+    """
+    resource = run.resource
     deadline = time.monotonic() + timeout
     delay = POLL_FIRST_DELAY
     poll_errors: dict[int, BaseException] = {}
@@ -197,10 +302,7 @@ def wait_until_settled(client: Any, resource: Resource, state: str, pending: lis
             break
         time.sleep(min(delay, remaining))
         delay = min(delay * 2, POLL_MAX_DELAY)
-        readers: dict[Place, list[Any]] = {}
-        for outcome in pending:
-            readers.setdefault(outcome.entry.place, []).append(outcome.entry.item)
-        reads = read_places(client, resource, {where: one_reader(readers[where]) for where in readers}, concurrency)
+        reads = read_places(client, resource, list(dict.fromkeys(o.entry.place for o in pending)), concurrency)
         still = []
         for outcome in pending:
             read = reads[outcome.entry.place]
@@ -209,16 +311,21 @@ def wait_until_settled(client: Any, resource: Resource, state: str, pending: lis
                 still.append(outcome)
                 continue
             found = matches(resource, outcome.entry.item, read)
+            run.by_date(found)
             if found:
-                outcome.after = resource.current(found)
-            if resource.is_settled(state, found):
-                outcome.pending = False
+                outcome.after = resource.current(found, run.learned)
+            if run.settled(found):
+                outcome.pending, outcome.settled = False, True
+            elif UNKNOWN in {run.phase(r) for r in found}:
+                outcome.pending, outcome.settled = False, False
+                _unknown(run, outcome, found)
             else:
                 still.append(outcome)
         pending = still
     for outcome in pending:
+        outcome.settled = False
         status = (outcome.after or {}).get("Status", "unknown")
-        msg = f"timed out after {timeout}s waiting for {outcome.entry.who} to become {resource.settled[state]} (last status {status})"
+        msg = f"timed out after {timeout}s waiting for {outcome.entry.who} to be {resource.verbs[run.state]} (last status {status})"
         if id(outcome) in poll_errors:
             msg += f"; the last read failed: {describe_error(poll_errors[id(outcome)])}"
         outcome.fail(poll_errors.get(id(outcome)), msg=msg)

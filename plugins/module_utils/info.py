@@ -44,20 +44,19 @@ def failure(error: BaseException, **where: Any) -> dict[str, Any]:
     return dict(where, code=error_code(error), msg=describe_error(error), exception=error)
 
 
-def keep(record: Record, usernames: list[str], statuses: list[str], domain: Optional[str]) -> bool:
-    """Whether a record passes the info modules' filters (each optional)."""
-    if usernames and record.get("Username") not in usernames:
+def keep(record: Record, usernames: set[str], statuses: list[str], domain: Optional[str]) -> bool:
+    """Whether a record passes the info modules' filters (each optional): user names (casefolded) and statuses compare without regard to case."""
+    if usernames and str(record.get("Username") or "").casefold() not in usernames:
         return False
-    if statuses and record.get("Status") not in statuses:
+    if statuses and str(record.get("Status") or "").upper() not in {status.upper() for status in statuses}:
         return False
     return not domain or (record.get("Domain") or "").lower() == domain.lower()
 
 
 def list_records(client: Any, resource: Resource, places: list[Place], params: dict[str, Any]) -> tuple[list[Record], list[dict[str, Any]]]:
     """The records at ``places`` that pass the filters in ``params``, and the places that could not be read."""
-    usernames = params["usernames"]
-    one_user = usernames[0] if usernames and len(set(usernames)) == 1 else None
-    reads = read_places(client, resource, {where: one_user for where in places}, params["concurrency"])
+    usernames = {name.casefold() for name in params["usernames"]}
+    reads = read_places(client, resource, places, params["concurrency"])
     records, failures = [], []
     for where, read in reads.items():
         if isinstance(read, Failure):

@@ -15,11 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import replace
 from typing import Any
+from typing import Callable
 from typing import Optional
 
 from .identity import build_identity_provider
 from .identity import identity_argument_spec
 from .identity import identity_key
+from .resources import PRODUCTS
+from .resources import SUBSCRIPTIONS
 from .resources import Resource
 from .validation import LmusInputError
 from .validation import check_arn
@@ -52,7 +55,7 @@ class Item:
         """Two items with the same key are the same request."""
         if self.arn:
             return ("arn", self.arn)
-        return (self.username, (self.domain or "").lower() or None, self.where, identity_key(self.identity_provider))
+        return ((self.username or "").casefold(), (self.domain or "").lower() or None, self.where, identity_key(self.identity_provider))
 
 
 def write_argument_spec(resource: Resource) -> dict[str, Any]:
@@ -76,7 +79,7 @@ def write_mutually_exclusive(resource: Resource) -> list[tuple[str, ...]]:
 
 def _merged(params: dict[str, Any], resource: Resource) -> list[dict[str, Any]]:
     """Each ``users`` item with the top-level values filled in."""
-    keys = ("username", "domain", resource.place_option, resource.arn_option) + IDENTITY_OPTIONS
+    keys = ("username", "domain", resource.place_option, resource.arn_option) + IDENTITY_OPTIONS  # username and the ARN are never top-level here
     items = []
     for item in params["users"]:
         merged = {key: item.get(key) if item.get(key) is not None else params.get(key) for key in keys}
@@ -113,10 +116,11 @@ def parse_item(index: int, options: dict[str, Any], state: str, label: str, tags
                 identity_provider=identity_provider, tags=tags)
 
 
-def parse_items(params: dict[str, Any], resource: Resource) -> tuple[list[Item], dict[int, int]]:
+def parse_items(params: dict[str, Any], resource: Resource, warn: Callable[[str], None] = lambda message: None) -> tuple[list[Item], dict[int, int]]:
     """The items to converge, and ``{index of a repeat: index of its first}``.
 
-    Raises LmusInputError, naming the option and item, before any API call.
+    Raises LmusInputError, naming the option and item, before any API call. A product
+    the botocore model does not list is passed on (the service may have added it), with a warning.
     """
     state = params["state"]
     check_concurrency(params["concurrency"], MAX_CONCURRENCY)
@@ -125,14 +129,18 @@ def parse_items(params: dict[str, Any], resource: Resource) -> tuple[list[Item],
     if params.get("tags") and state == "absent":
         raise LmusInputError(f"tags: only valid with state=present, got {params['tags']!r}")
     if params.get("users") is None:
-        return [parse_item(0, params, state, "", params.get("tags"), resource)], {}
-    items, first_of, repeats = [], {}, {}
-    for index, options in enumerate(_merged(params, resource)):
-        item = parse_item(index, options, state, f"users[{index}]", params.get("tags"), resource)
-        key = item.request_key()
-        if key in first_of:
-            repeats[index] = first_of[key]
-        else:
-            first_of[key] = index
-            items.append(item)
+        items, repeats = [parse_item(0, params, state, "", params.get("tags"), resource)], {}
+    else:
+        items, first_of, repeats = [], {}, {}
+        for index, options in enumerate(_merged(params, resource)):
+            item = parse_item(index, options, state, f"users[{index}]", params.get("tags"), resource)
+            key = item.request_key()
+            if key in first_of:
+                repeats[index] = first_of[key]
+            else:
+                first_of[key] = index
+                items.append(item)
+    if resource is SUBSCRIPTIONS:
+        for product in dict.fromkeys(item.where for item in items if item.where and item.where not in PRODUCTS):
+            warn(f"product {product!r} is not one the service model lists ({', '.join(PRODUCTS)}); it is passed on as given")
     return items, repeats

@@ -13,8 +13,8 @@ looked for at every place it may be: the instances from ListInstances, or the
 registered identity providers from ListIdentityProviders.
 
 The result is one Entry per item and place where its records are (or one saying
-why there is none), for converge.py to act on; the info modules list with the
-same functions.
+why there is none), for converge.py to act on. The info modules read places with
+the same functions (instance_places, registered_identity_providers, read_places).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from typing import Union
 
 from .client import LmusError
 from .client import equals_filters
-from .client import error_code
 from .client import list_all
 from .concurrency import Failure
 from .concurrency import run_bounded
@@ -48,6 +47,7 @@ class Place:
     where: Optional[str]
     provider_key: Optional[str]
     identity_provider: dict[str, Any] = field(compare=False, hash=False)
+    unreadable: str = field(default="", compare=False, hash=False)  # why this place cannot be read at all
 
 
 def place(where: Optional[str], identity_provider: dict[str, Any]) -> Place:
@@ -99,49 +99,66 @@ def list_instances(client: Any, instance_id: Optional[str] = None) -> list[Recor
 
 
 def instance_places(instances: list[Record], instance_ids: Optional[list[str]] = None, identity_provider: Optional[dict[str, Any]] = None) -> list[Place]:
-    """The places of listed instances that have an identity provider, narrowed to ``instance_ids`` and ``identity_provider``."""
+    """The places of listed instances, narrowed to ``instance_ids`` and to ``identity_provider``.
+
+    An instance listed without its IdentityProvider (botocore older than 1.40.35 drops the
+    member) is read with ``identity_provider`` when one is given; otherwise it is a place
+    that cannot be read, so that its users fail there instead of looking absent.
+    """
     wanted = identity_key(identity_provider)
-    return [place(s["InstanceId"], s["IdentityProvider"]) for s in instances
-            if s.get("IdentityProvider") and (not instance_ids or s["InstanceId"] in instance_ids)
-            and wanted in (None, identity_key(s["IdentityProvider"]))]
+    places = []
+    for summary in instances:
+        instance_id, provider = summary["InstanceId"], summary.get("IdentityProvider")
+        if instance_ids and instance_id not in instance_ids:
+            continue
+        if provider:
+            if wanted in (None, identity_key(provider)):
+                places.append(place(instance_id, provider))
+        elif identity_provider:
+            places.append(place(instance_id, identity_provider))
+        else:
+            reason = (f"ListInstances gave no IdentityProvider for instance {instance_id} (botocore older than 1.40.35 leaves it out): "
+                      "give directory_id or identity_provider to read it")
+            places.append(Place(instance_id, None, {}, reason))
+    return places
 
 
-def registered_identity_providers(client: Any) -> list[dict[str, Any]]:
-    """Each registered identity provider once (ListIdentityProviders lists one summary per provider and product)."""
+def registered_identity_providers(client: Any, warn: Callable[[str], None] = lambda message: None) -> list[dict[str, Any]]:
+    """Each registered identity provider once (ListIdentityProviders lists one summary per provider and product).
+
+    A provider whose status is not REGISTERED is left out, with a warning naming it.
+    """
     providers: dict[Optional[str], dict[str, Any]] = {}
+    skipped: dict[Optional[str], str] = {}
     for summary in list_all(client, "list_identity_providers", "IdentityProviderSummaries", "list identity providers"):
-        providers.setdefault(identity_key(summary["IdentityProvider"]), summary["IdentityProvider"])
+        key = identity_key(summary["IdentityProvider"])
+        if str(summary.get("Status") or "REGISTERED").upper() == "REGISTERED":
+            providers.setdefault(key, summary["IdentityProvider"])
+        else:
+            skipped.setdefault(key, str(summary.get("Status")))
+    for key, status in skipped.items():
+        if key not in providers:
+            warn(f"identity provider {key} is {status}, not REGISTERED: its subscriptions were not read")
     return list(providers.values())
 
 
-def read_place(client: Any, resource: Resource, where: Place, username: Optional[str] = None) -> list[Record]:
-    """Every record at one place, or only ``username``'s.
+def read_place(client: Any, resource: Resource, where: Place) -> list[Record]:
+    """Every record at one place.
 
-    The Username filter only narrows the read (records are matched here anyway),
-    so should the service refuse it, the place is read unfiltered.
+    Never narrowed with the Username filter: user names are matched without regard to
+    case here, and nothing says the service's filter does the same.
     """
+    if where.unreadable:
+        raise LmusError(message=where.unreadable)
     params: dict[str, Any] = dict(IdentityProvider=where.identity_provider)
     if where.where:
         params[resource.place_field] = where.where
-    what = what_read(resource, where)
-    if username is not None:
-        try:
-            return list_all(client, resource.list_call, resource.list_key, what, Filters=equals_filters(Username=username), **params)
-        except LmusError as e:
-            if error_code(e) != "ValidationException":
-                raise
-    return list_all(client, resource.list_call, resource.list_key, what, **params)
+    return list_all(client, resource.list_call, resource.list_key, what_read(resource, where), **params)
 
 
-def read_places(client: Any, resource: Resource, places: dict[Place, Optional[str]], concurrency: int) -> dict[Place, Read]:
-    """Read each place once, concurrently; ``places`` maps each to the one user name to narrow its read to, or None."""
-    return dict(zip(places, run_bounded(lambda where: read_place(client, resource, where, places[where]), list(places), concurrency)))
-
-
-def one_reader(items: list[Item]) -> Optional[str]:
-    """The user name a place's read may be narrowed to: its only reader's, when no item names an ARN."""
-    names = {item.username for item in items}
-    return names.pop() if len(names) == 1 and not any(item.arn for item in items) else None
+def read_places(client: Any, resource: Resource, places: list[Place], concurrency: int) -> dict[Place, Read]:
+    """Read each place once, concurrently; a place that cannot be read gets a Failure."""
+    return dict(zip(places, run_bounded(lambda where: read_place(client, resource, where), places, concurrency)))
 
 
 # ---------------------------------------------------------------- matching
@@ -151,12 +168,18 @@ def _placed(item: Item) -> bool:
     return item.where is not None and item.identity_provider is not None
 
 
+def same_name(a: Optional[str], b: Optional[str]) -> bool:
+    """Active Directory user names compare without regard to case."""
+    return a is not None and b is not None and a.casefold() == b.casefold()
+
+
 def is_match(resource: Resource, item: Item, record: Record) -> bool:
+    """Whether a record is the item's: by ARN, or by user name (any case), domain (a record without one matches any) and product."""
     if item.arn:
         return record.get(resource.arn_field) == item.arn
-    if record.get("Username") != item.username:
+    if not same_name(record.get("Username"), item.username):
         return False
-    if item.domain is not None and (record.get("Domain") or "").lower() != item.domain.lower():
+    if item.domain is not None and record.get("Domain") is not None and record["Domain"].lower() != item.domain.lower():
         return False
     return resource is ASSOCIATIONS or item.where is None or record.get("Product") == item.where
 
@@ -209,10 +232,12 @@ def entries_of(resource: Resource, item: Item, candidates: Union[list[Place], Fa
             here = item.at(where.where, where.identity_provider)
             entries.append(Entry(here, where, error=read.exception, who=who(resource, here)))
         elif known:
-            entries.append(Entry(item, where, matches(resource, item, read), who=who(resource, item)))
+            found = matches(resource, item, read)
+            here = item.at(item.where, item.identity_provider, username=found[0].get("Username")) if found else item
+            entries.append(Entry(here, where, found, who=who(resource, here)))
         else:
             for (found_where, domain), records in _by_place_and_domain(resource, matches(resource, item, read)).items():
-                here = item.at(found_where, where.identity_provider, domain=records[0].get("Domain") if domain else None)
+                here = item.at(found_where, where.identity_provider, records[0].get("Domain") if domain else None, records[0].get("Username"))
                 entries.append(Entry(here, where, records, who=who(resource, here)))
     return entries or [Entry(item, None, who=who(resource, item), note=_not_found(resource, item, candidates))]
 
@@ -236,19 +261,13 @@ def _entry_by_arn(resource: Resource, item: Item, candidates: list[Place], reads
 
 # ---------------------------------------------------------------- locating
 
-@dataclass
-class Located:
-    entries: list[Entry]
-    reads: dict[Place, Read]
-
-
-def _locate(client: Any, resource: Resource, items: list[Item], candidates: list[Union[list[Place], Failure]], concurrency: int) -> Located:
+def _locate(client: Any, resource: Resource, items: list[Item], candidates: list[Union[list[Place], Failure]], concurrency: int) -> list[Entry]:
     readers: dict[Place, list[Item]] = {}
     for item, places in zip(items, candidates):
         for where in places if isinstance(places, list) else []:
             readers.setdefault(where, []).append(item)
-    reads = read_places(client, resource, {where: one_reader(readers[where]) for where in readers}, concurrency)
-    return Located([entry for item, places in zip(items, candidates) for entry in entries_of(resource, item, places, reads)], reads)
+    reads = read_places(client, resource, list(readers), concurrency)
+    return [entry for item, places in zip(items, candidates) for entry in entries_of(resource, item, places, reads)]
 
 
 def _shared(items: list[Item], key: Callable[[Item], Any], places_of: Callable[[Item], Union[list[Place], Failure]]) -> list[Union[list[Place], Failure]]:
@@ -257,7 +276,7 @@ def _shared(items: list[Item], key: Callable[[Item], Any], places_of: Callable[[
     return [done[key(item)] if key(item) in done else done.setdefault(key(item), places_of(item)) for item in items]
 
 
-def locate_instance_users(client: Any, items: list[Item], concurrency: int) -> Located:
+def locate_instance_users(client: Any, items: list[Item], concurrency: int) -> list[Entry]:
     """The associations of each item, reading each instance (and identity provider) once.
 
     Items without an instance or identity provider look at the instances ListInstances
@@ -280,14 +299,17 @@ def locate_instance_users(client: Any, items: list[Item], concurrency: int) -> L
     return _locate(client, ASSOCIATIONS, items, _shared(items, lambda i: (i.where, identity_key(i.identity_provider)), places_of), concurrency)
 
 
-def locate_product_subscriptions(client: Any, items: list[Item], concurrency: int) -> Located:
+def locate_product_subscriptions(client: Any, items: list[Item], concurrency: int, warn: Callable[[str], None] = lambda message: None) -> list[Entry]:
     """The product subscriptions of each item, reading each identity provider (and product) once.
 
     Items without an identity provider look under every registered one (ListIdentityProviders).
     """
     providers: Union[list[dict[str, Any]], Failure, None] = None
     if any(item.identity_provider is None for item in items):
-        [providers] = run_bounded(lambda _: registered_identity_providers(client), [None], 1)
+        try:
+            providers = registered_identity_providers(client, warn)
+        except LmusError as e:
+            providers = Failure(e)
 
     def places_of(item: Item) -> Union[list[Place], Failure]:
         if item.identity_provider is not None:

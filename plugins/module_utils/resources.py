@@ -8,10 +8,11 @@
 Everything else (finding records, deciding, writing, waiting, reporting) is the
 same code for both, reading its names, API calls and status rules from here.
 
-AWS does not enumerate the status words. A record in a ``present`` word satisfies
-state=present; a record in an ``absent`` word needs no removal for state=absent;
-a record in any other word (known or not) is removed for state=absent and
-replaced for state=present. ``docs/service-assumptions.md`` lists the evidence.
+AWS does not enumerate the status words, so a record's phase (live, adding,
+removing, removed) is decided by evidence: the words AWS's documentation and
+samples use, the record's end date, and the word a write itself answers with
+(learned for the run). A word nothing explains is UNKNOWN: the modules never
+write, nor wait, on it. ``docs/service-assumptions.md`` lists the evidence.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from typing import Dict
 from typing import Optional
 
 Record = Dict[str, Any]  # one InstanceUserSummary or ProductUserSummary, as the API returns it
+
+
+# The phases of a record, decided from its status word and its dates (see Resource.phase).
+LIVE = "live"  # holds the licence: the user is associated / subscribed
+ADDING = "adding"  # on its way to live
+REMOVING = "removing"  # on its way to removed
+REMOVED = "removed"  # no longer holds the licence (the service may keep listing it)
+UNKNOWN = "unknown"  # a status word nobody has told us about, and no date that settles it
 
 
 @dataclass(frozen=True)
@@ -40,31 +49,53 @@ class Resource:
     add_what: str  # what a write does, for messages: str.format with username and where
     remove_what: str
     verbs: dict[str, str]  # state -> past participle
-    present: tuple[str, ...]  # words that satisfy state=present
-    absent: tuple[str, ...]  # words that need no removal for state=absent
-    settled: dict[str, str]  # state -> the word a write settles into
+    words: dict[str, tuple[str, ...]]  # phase -> the status words known to mean it (upper case)
+    start_date: str  # the member that says when the record became live
+    end_date: str  # the member that says when it was removed
+    predicted: dict[str, str]  # state -> the word a check-mode result shows (a prediction, never reported as the service's)
 
-    def is_present(self, record: Record) -> bool:
-        return record.get("Status") in self.present
+    def word(self, record: Record) -> str:
+        return str(record.get("Status") or "").upper()
 
-    def is_absent(self, record: Record) -> bool:
-        return record.get("Status") in self.absent
+    def phase(self, record: Record, learned: Optional[dict[str, str]] = None) -> str:
+        """The record's phase: from its end date when it has one, else from its status word.
 
-    def is_settled(self, state: str, records: list[Record]) -> bool:
-        """Whether ``records`` (one user's at one place) show the change to ``state`` as done."""
+        A record whose end date is set is removed (or being removed, while its word says so),
+        whatever its word, unless a live word and a later start date show it was added again.
+        A word this run learned from a write's own answer (``learned``) counts as that answer meant.
+        """
+        word = self.word(record)
+        known = next((phase for phase, words in self.words.items() if word in words), None) or (learned or {}).get(word)
+        ended = record.get(self.end_date)
+        if ended and not (known in (LIVE, ADDING) and str(record.get(self.start_date) or "") > str(ended)):
+            return REMOVING if known == REMOVING else REMOVED
+        return known or UNKNOWN
+
+    def is_known(self, record: Record, learned: Optional[dict[str, str]] = None) -> bool:
+        """Whether the record's status word itself is known (its dates aside)."""
+        word = self.word(record)
+        return any(word in words for words in self.words.values()) or word in (learned or {})
+
+    def is_settled(self, state: str, records: list[Record], learned: Optional[dict[str, str]] = None) -> bool:
+        """Whether ``records`` (one user's at one place) show the change to ``state`` as done; none left counts as removed."""
+        phases = [self.phase(r, learned) for r in records]
         if state == "absent":
-            return all(r.get("Status") == self.settled[state] for r in records)
-        return any(r.get("Status") == self.settled[state] for r in records)
+            return all(phase == REMOVED for phase in phases)
+        return LIVE in phases
 
-    def current(self, records: list[Record]) -> Optional[Record]:
-        """The record that best shows the state: a present one first, then a live one, then the last."""
-        for wanted in (self.is_present, lambda record: not self.is_absent(record)):
+    def current(self, records: list[Record], learned: Optional[dict[str, str]] = None) -> Optional[Record]:
+        """The record that best shows the state: a live one first, then one being added, then any not removed, then the last."""
+        for wanted in ((LIVE,), (ADDING,), (UNKNOWN, REMOVING)):
             for record in records:
-                if wanted(record):
+                if self.phase(record, learned) in wanted:
                     return record
         return records[-1] if records else None
 
 
+# The products the botocore model lists (StopProductSubscription's Product documentation).
+PRODUCTS = ("VISUAL_STUDIO_ENTERPRISE", "VISUAL_STUDIO_PROFESSIONAL", "OFFICE_PROFESSIONAL_PLUS", "OFFICE_STANDARD", "REMOTE_DESKTOP_SERVICES")
+
+# Sources for every word: docs/service-assumptions.md.
 ASSOCIATIONS = Resource(
     noun="association",
     place_option="instance_id",
@@ -80,9 +111,10 @@ ASSOCIATIONS = Resource(
     add_what="associate user {username!r} with instance {where}",
     remove_what="disassociate user {username!r} from instance {where}",
     verbs=dict(present="associated", absent="disassociated"),
-    present=("ASSOCIATED", "ASSOCIATING"),
-    absent=("DISASSOCIATED", "DISASSOCIATING"),
-    settled=dict(present="ASSOCIATED", absent="DISASSOCIATED"),
+    words={LIVE: ("ASSOCIATED",), ADDING: ("ASSOCIATING",), REMOVING: ("DISASSOCIATING",), REMOVED: ("DISASSOCIATED",)},
+    start_date="AssociationDate",
+    end_date="DisassociationDate",
+    predicted=dict(present="ASSOCIATED", absent="DISASSOCIATED"),
 )
 
 SUBSCRIPTIONS = Resource(
@@ -100,7 +132,9 @@ SUBSCRIPTIONS = Resource(
     add_what="start {where} subscription of user {username!r}",
     remove_what="stop {where} subscription of user {username!r}",
     verbs=dict(present="subscribed", absent="unsubscribed"),
-    present=("ACTIVE",),
-    absent=("INACTIVE",),
-    settled=dict(present="ACTIVE", absent="INACTIVE"),
+    # SUBSCRIBED / UNSUBSCRIBED: the user guide and AWS's samples; ACTIVE / PENDING / INACTIVE: the samples' printed help only.
+    words={LIVE: ("SUBSCRIBED", "ACTIVE"), ADDING: ("PENDING",), REMOVING: (), REMOVED: ("UNSUBSCRIBED", "INACTIVE")},
+    start_date="SubscriptionStartDate",
+    end_date="SubscriptionEndDate",
+    predicted=dict(present="SUBSCRIBED", absent="UNSUBSCRIBED"),
 )

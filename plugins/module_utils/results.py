@@ -81,7 +81,8 @@ def exit_single(module: Any, resource: Resource, outcome: Outcome) -> None:
     if outcome.failed:
         error = outcome.error
         if getattr(error, "exception", None) is not None:
-            module.fail_json_aws(error.exception, msg=f"{outcome.context}: {error.message}" if outcome.context else error.message)
+            message = f"{outcome.context}: {error.message}" if outcome.context else error.message
+            module.fail_json_aws(error.exception, msg=message + outcome.detail)
         module.fail_json(msg=outcome.msg, changed=outcome.changed, **{resource.result_key: after})
     result = {"changed": outcome.changed, "msg": outcome.msg, resource.result_key: after}
     if module._diff:

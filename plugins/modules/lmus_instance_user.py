@@ -27,13 +27,14 @@ def main():
     )
     params = module.params
     try:
-        items, repeats = parse_items(params, ASSOCIATIONS)
+        items, repeats = parse_items(params, ASSOCIATIONS, module.warn)
     except LmusInputError as e:
         module.fail_json(msg=str(e))
 
     client = connect(module, params["concurrency"])
-    located = locate_instance_users(client, items, params["concurrency"])
-    outcomes = converge(client, ASSOCIATIONS, params["state"], located, module.check_mode, params["concurrency"], params["wait"], params["wait_timeout"])
+    entries = locate_instance_users(client, items, params["concurrency"])
+    outcomes = converge(client, ASSOCIATIONS, params["state"], entries, module.check_mode, params["concurrency"],
+                        params["wait"], params["wait_timeout"], module.warn)
     exit_with_results(module, ASSOCIATIONS, outcomes, repeats)
 
 

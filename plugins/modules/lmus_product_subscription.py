@@ -27,13 +27,14 @@ def main():
     )
     params = module.params
     try:
-        items, repeats = parse_items(params, SUBSCRIPTIONS)
+        items, repeats = parse_items(params, SUBSCRIPTIONS, module.warn)
     except LmusInputError as e:
         module.fail_json(msg=str(e))
 
     client = connect(module, params["concurrency"])
-    located = locate_product_subscriptions(client, items, params["concurrency"])
-    outcomes = converge(client, SUBSCRIPTIONS, params["state"], located, module.check_mode, params["concurrency"], params["wait"], params["wait_timeout"])
+    entries = locate_product_subscriptions(client, items, params["concurrency"], module.warn)
+    outcomes = converge(client, SUBSCRIPTIONS, params["state"], entries, module.check_mode, params["concurrency"],
+                        params["wait"], params["wait_timeout"], module.warn)
     exit_with_results(module, SUBSCRIPTIONS, outcomes, repeats)
 
 

@@ -38,7 +38,7 @@ def main():
 
     client = connect(module, params["concurrency"])
     try:
-        providers = [identity_provider] if identity_provider else registered_identity_providers(client)
+        providers = [identity_provider] if identity_provider else registered_identity_providers(client, module.warn)
     except LmusError as e:
         exit_listing_failure(module, "product_subscriptions", e, directory_id=None)
     places = [place(params["product"], provider) for provider in providers]

@@ -3,16 +3,60 @@
 # Copyright: Contributors to the lmus.user_subscriptions project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Fixtures for the integration tests: an emulator and an Ansible runner pointed at it."""
+"""Fixtures for the integration tests: an emulator and an Ansible runner pointed at it.
+
+Every test that starts an emulator runs once per status vocabulary (``aws``: the words AWS's
+documentation and samples use; ``legacy``: ACTIVE / INACTIVE for subscriptions), so that no test
+hard-wires a status word: tests read the words in use from ``harness.words``. A test module whose
+emulators hold no product subscription sets ``VOCABULARIES = ("aws",)``: the profiles differ only
+in the subscription words.
+"""
 
 import pytest
 
 from harness import Ansible
+from lmus_emulator import Emulator
+
+VOCABULARIES = ("aws", "legacy")
 
 
 def pytest_configure(config):
     if not config.pluginmanager.has_plugin("lmus_emulator.pytest_plugin"):
         config.pluginmanager.import_plugin("lmus_emulator.pytest_plugin")
+
+
+def pytest_generate_tests(metafunc):
+    """Run each test that starts an emulator under each vocabulary its module names (unless it chooses one itself)."""
+    chosen = any("vocabulary" in marker.args[0] for marker in metafunc.definition.iter_markers("parametrize"))
+    if "vocabulary" in metafunc.fixturenames and not chosen:
+        metafunc.parametrize("vocabulary", getattr(metafunc.module, "VOCABULARIES", VOCABULARIES))
+
+
+@pytest.fixture
+def vocabulary():
+    """The emulator's status vocabulary (parametrised by pytest_generate_tests)."""
+    return "aws"
+
+
+@pytest.fixture
+def lmus_emulator_factory(vocabulary):
+    """Start emulators speaking ``vocabulary`` (unless a test asks for another); all are stopped at teardown."""
+    started = []
+
+    def factory(seed=None, **kwargs):
+        kwargs.setdefault("vocabulary", vocabulary)
+        emulator = Emulator(seed=seed, **kwargs).start()
+        started.append(emulator)
+        return emulator
+
+    yield factory
+    for emulator in started:
+        emulator.stop()
+
+
+@pytest.fixture
+def lmus_emulator(lmus_emulator_factory):  # pylint: disable=redefined-outer-name
+    return lmus_emulator_factory()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import yaml
+from lmus_emulator.vocabulary import resolve
 
 # Dummy credentials: the emulator needs a signed request, never a real key.
 ACCESS_KEY = "AKIDLMUSINTEGRATION"
@@ -24,6 +25,25 @@ DIRECTORY = "d-1234567890"
 OTHER_DIRECTORY = "d-abcdef0123"
 DOMAIN = "corp.example.com"
 MODULE = "lmus.user_subscriptions.lmus_instance_user"
+
+
+def words(vocabulary):
+    """The status words of an emulator vocabulary (a name, or an Emulator): {"subscribed": "SUBSCRIBED", ...}."""
+    if hasattr(vocabulary, "vocabulary"):
+        return dict(vocabulary.vocabulary)
+    return resolve(vocabulary)[1]
+
+
+def speak(data, vocabulary):
+    """``data`` (a seed, task arguments, ...) with every "<role>" string, e.g. "<unsubscribed>", put in ``vocabulary``'s words."""
+    said = words(vocabulary)
+    if isinstance(data, dict):
+        return {key: speak(value, vocabulary) for key, value in data.items()}
+    if isinstance(data, list):
+        return [speak(value, vocabulary) for value in data]
+    if isinstance(data, str) and data.startswith("<") and data.endswith(">") and data[1:-1] in said:
+        return said[data[1:-1]]
+    return data
 
 
 def instance_id(n):
@@ -137,8 +157,8 @@ class Ansible:
 def base_seed(instances=2, associations=(), directory=DIRECTORY):
     """A small world: ``instances`` instances under one directory, the given associations."""
     return dict(
-        identity_providers=[dict(directory_id=directory, product="OFFICE_PROFESSIONAL")],
-        instances=[dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL"]) for n in range(1, instances + 1)],
+        identity_providers=[dict(directory_id=directory, product="OFFICE_PROFESSIONAL_PLUS")],
+        instances=[dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL_PLUS"]) for n in range(1, instances + 1)],
         associations=[dict(a) for a in associations],
         product_subscriptions=[],
     )

@@ -13,6 +13,9 @@ from harness import MODULE
 from harness import base_seed
 from harness import instance_id
 
+# Bad input is refused before any API call, whatever the service would answer.
+VOCABULARIES = ("aws",)
+
 SUBS = "lmus.user_subscriptions.lmus_product_subscription"
 I1 = instance_id(1)
 GOOD = dict(state="absent", username="alice", instance_id=I1, directory_id=DIRECTORY)

@@ -16,6 +16,9 @@ from harness import MODULE
 from harness import base_seed
 from harness import instance_id
 
+# These tests hold no product subscription: the vocabularies differ only in subscription words.
+VOCABULARIES = ("aws",)
+
 INSTANCES = 22
 PAGE_SIZE = 4
 DENIED = instance_id(7)
@@ -120,8 +123,8 @@ def test_batch_of_200_users_across_22_instances(batch_world, ansible_factory):
 def test_batch_item_values_override_top_level_defaults(lmus_emulator_factory, ansible_factory):
     other = "d-abcdef0123"
     seed = base_seed(instances=1, associations=[dict(instance_id=instance_id(1), username="a", domain=DOMAIN)])
-    seed["identity_providers"].append(dict(directory_id=other, product="OFFICE_PROFESSIONAL"))
-    seed["instances"].append(dict(instance_id=instance_id(2), directory_id=other, products=["OFFICE_PROFESSIONAL"]))
+    seed["identity_providers"].append(dict(directory_id=other, product="OFFICE_PROFESSIONAL_PLUS"))
+    seed["instances"].append(dict(instance_id=instance_id(2), directory_id=other, products=["OFFICE_PROFESSIONAL_PLUS"]))
     seed["associations"].append(dict(instance_id=instance_id(2), username="b", domain="lab.example.com"))
     emulator = lmus_emulator_factory(seed=seed)
     items = [dict(username="a"), dict(username="b", instance_id=instance_id(2), directory_id=other, domain="lab.example.com")]

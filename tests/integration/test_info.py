@@ -11,6 +11,7 @@ from harness import DIRECTORY
 from harness import DOMAIN
 from harness import OTHER_DIRECTORY
 from harness import instance_id
+from harness import speak
 
 INFO = "lmus.user_subscriptions.lmus_instance_user_info"
 SUBS_INFO = "lmus.user_subscriptions.lmus_product_subscription_info"
@@ -20,23 +21,24 @@ def two_directory_seed():
     """Instances 1-4 under DIRECTORY, 5-6 under OTHER_DIRECTORY; alice everywhere, bob on odd instances."""
     seed = dict(identity_providers=[], instances=[], associations=[], product_subscriptions=[])
     for directory in (DIRECTORY, OTHER_DIRECTORY):
-        seed["identity_providers"].append(dict(directory_id=directory, product="OFFICE_PROFESSIONAL"))
+        seed["identity_providers"].append(dict(directory_id=directory, product="OFFICE_PROFESSIONAL_PLUS"))
     for n in range(1, 7):
         directory = DIRECTORY if n <= 4 else OTHER_DIRECTORY
-        seed["instances"].append(dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL"]))
+        seed["instances"].append(dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL_PLUS"]))
         seed["associations"].append(dict(instance_id=instance_id(n), username="alice", domain=DOMAIN, status="ASSOCIATED" if n != 2 else "DISASSOCIATED"))
         if n % 2:
             seed["associations"].append(dict(instance_id=instance_id(n), username="bob", domain="lab.example.com"))
     for directory in (DIRECTORY, OTHER_DIRECTORY):
-        for username, product in (("alice", "OFFICE_PROFESSIONAL"), ("alice", "VISUAL_STUDIO_ENTERPRISE"), ("bob", "OFFICE_PROFESSIONAL")):
+        for username, product in (("alice", "OFFICE_PROFESSIONAL_PLUS"), ("alice", "VISUAL_STUDIO_ENTERPRISE"), ("bob", "OFFICE_PROFESSIONAL_PLUS")):
             seed["product_subscriptions"].append(dict(username=username, product=product, directory_id=directory, domain=DOMAIN))
-    seed["product_subscriptions"].append(dict(username="carol", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN, status="INACTIVE"))
+    seed["product_subscriptions"].append(dict(username="carol", product="OFFICE_PROFESSIONAL_PLUS", directory_id=DIRECTORY, domain=DOMAIN,
+                                              status="<unsubscribed>"))
     return seed
 
 
 @pytest.fixture
-def info_world(lmus_emulator_factory):
-    return lmus_emulator_factory(seed=two_directory_seed(), page_size=2)
+def info_world(lmus_emulator_factory, vocabulary):
+    return lmus_emulator_factory(seed=speak(two_directory_seed(), vocabulary), page_size=2)
 
 
 def pairs(result):
@@ -103,18 +105,20 @@ def test_instance_user_info_refuses_a_bad_instance_id(info_world, ansible_factor
         ({"directory_id": DIRECTORY}, 4),
         ({"product": "VISUAL_STUDIO_ENTERPRISE"}, 2),
         ({"usernames": ["bob"]}, 2),
-        ({"statuses": ["INACTIVE"]}, 1),
+        ({"statuses": ["<unsubscribed>"]}, 1),
+        ({"statuses": ["<unsubscribed>", "<subscribed>"], "usernames": ["CAROL"]}, 1),
         ({"domain": "other.example.com"}, 0),
     ],
 )
-def test_product_subscription_info_filters(info_world, ansible_factory, args, expected):
+def test_product_subscription_info_filters(info_world, ansible_factory, vocabulary, args, expected):
+    args = speak(args, vocabulary)
     run = ansible_factory(info_world).playbook([{"name": "info", SUBS_INFO: args, "register": "r"}])
     assert run.rc == 0, run.stdout
     assert len(run.last["product_subscriptions"]) == expected
     for sub in run.last["product_subscriptions"]:
         for key, wanted in (("usernames", "username"), ("statuses", "status")):
             if key in args:
-                assert sub[wanted] in args[key]
+                assert sub[wanted].casefold() in [value.casefold() for value in args[key]]
         if "product" in args:
             assert sub["product"] == args["product"]
 

@@ -16,6 +16,8 @@ from harness import DOMAIN
 from harness import OTHER_DIRECTORY
 from harness import instance_id
 from harness import run_offboard
+from harness import speak
+from harness import words
 
 DEPARTING = ["alice", "bob", "nobody"]
 STAYING = ["carol", "dave"]
@@ -27,7 +29,7 @@ def seed():
     data = dict(identity_providers=[], instances=[], associations=[], product_subscriptions=[])
     for n in range(1, 5):
         directory = DIRECTORY if n <= 3 else OTHER_DIRECTORY
-        data["instances"].append(dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL"]))
+        data["instances"].append(dict(instance_id=instance_id(n), directory_id=directory, products=["OFFICE_PROFESSIONAL_PLUS"]))
         data["associations"].append(dict(instance_id=instance_id(n), username="alice", domain=DOMAIN))
         data["associations"].append(dict(instance_id=instance_id(n), username="carol", domain=DOMAIN))
     data["associations"].append(dict(instance_id=instance_id(1), username="bob", domain=DOMAIN))
@@ -35,22 +37,24 @@ def seed():
     data["associations"].append(dict(instance_id=instance_id(3), username="dave", domain=DOMAIN))
     for directory in (DIRECTORY, OTHER_DIRECTORY):
         for username in ("alice", "carol"):
-            data["product_subscriptions"].append(dict(username=username, product="OFFICE_PROFESSIONAL", directory_id=directory, domain=DOMAIN))
+            data["product_subscriptions"].append(dict(username=username, product="OFFICE_PROFESSIONAL_PLUS", directory_id=directory, domain=DOMAIN))
     data["product_subscriptions"].append(dict(username="bob", product="VISUAL_STUDIO_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN))
-    data["product_subscriptions"].append(dict(username="bob", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN, status="INACTIVE"))
+    data["product_subscriptions"].append(dict(username="bob", product="OFFICE_PROFESSIONAL_PLUS", directory_id=DIRECTORY, domain=DOMAIN,
+                                              status="<unsubscribed>"))
     return data
 
 
 @pytest.fixture
-def org(lmus_emulator_factory):
-    return lmus_emulator_factory(seed=seed(), page_size=3)
+def org(lmus_emulator_factory, vocabulary):
+    return lmus_emulator_factory(seed=speak(seed(), vocabulary), page_size=3)
 
 
 def live(emulator, usernames):
     """The associations and subscriptions of these users that still cost money."""
-    state = emulator.state_dump()
-    assoc = [(a["username"], a["instance_id"]) for a in state["associations"] if a["username"] in usernames and a["status"] not in ("DISASSOCIATED",)]
-    subs = [(s["username"], s["product"], s["directory_id"]) for s in state["product_subscriptions"] if s["username"] in usernames and s["status"] == "ACTIVE"]
+    state, said = emulator.state_dump(), words(emulator)
+    assoc = [(a["username"], a["instance_id"]) for a in state["associations"] if a["username"] in usernames and a["status"] != said["disassociated"]]
+    subs = [(s["username"], s["product"], s["directory_id"]) for s in state["product_subscriptions"]
+            if s["username"] in usernames and s["status"] == said["subscribed"]]
     return sorted(assoc), sorted(subs)
 
 
@@ -86,7 +90,7 @@ def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
     assert sorted((r["username"], r["instance_id"]) for r in report["disassociated"]) == sorted(
         [("alice", instance_id(n)) for n in range(1, 5)] + [("bob", instance_id(1))])
     assert sorted((r["username"], r["product"]) for r in report["unsubscribed"]) == sorted(
-        [("alice", "OFFICE_PROFESSIONAL"), ("alice", "OFFICE_PROFESSIONAL"), ("bob", "VISUAL_STUDIO_PROFESSIONAL")])
+        [("alice", "OFFICE_PROFESSIONAL_PLUS"), ("alice", "OFFICE_PROFESSIONAL_PLUS"), ("bob", "VISUAL_STUDIO_PROFESSIONAL")])
     assert report["not_found"] == [{"username": "nobody"}]
     assert live(org, DEPARTING) == ([], [])
     assert live(org, STAYING) == before_staying
@@ -116,17 +120,23 @@ def test_access_denied_instance_lands_in_failed_and_the_rest_is_done(org, ansibl
     path = tmp_path / "report.json"
     run = run_offboard(ansible_factory(org), dict(offboard_usernames=DEPARTING, offboard_report_path=str(path)))
     assert run.rc != 0
-    # One failure per departing user: each may hold an association on the instance that could not be read.
-    assert "Offboarding had 3 failure(s)" in run.last["msg"]
+    # One failure per departing user: each may hold an association on the instance that could not be read;
+    # and each keeps their product subscriptions (AWS refuses to stop them while they may be associated).
+    assert "Offboarding had 6 failure(s)" in run.last["msg"]
     report = json.loads(path.read_text())
-    assert report["counts"]["failed"] == 3
-    assert [f["username"] for f in report["failed"]] == DEPARTING
-    assert {(f["instance_id"], f["code"]) for f in report["failed"]} == {(DENIED, "AccessDeniedException")}
+    assert report["counts"]["failed"] == 6
+    denied = [f for f in report["failed"] if f["code"] == "AccessDeniedException"]
+    kept = [f for f in report["failed"] if f["code"] is None]
+    assert [f["username"] for f in denied] == DEPARTING and {f["instance_id"] for f in denied} == {DENIED}
+    assert [(f["username"], f["instance_id"], f["product"]) for f in kept] == [(name, DENIED, None) for name in DEPARTING]
+    assert all("product subscriptions kept" in f["msg"] and DENIED in f["msg"] for f in kept)
     # "nobody" holds nothing on the readable instances but may on the denied one: failed, not "not found".
     assert report["not_found"] == []
-    assert report["counts"]["disassociated"] == 4 and report["counts"]["unsubscribed"] == 3
+    assert report["counts"]["disassociated"] == 4 and report["counts"]["unsubscribed"] == 0
     assert live(org, DEPARTING)[0] == [("alice", DENIED)]
-    assert live(org, DEPARTING)[1] == []
+    assert live(org, DEPARTING)[1] == sorted([("alice", "OFFICE_PROFESSIONAL_PLUS", DIRECTORY), ("alice", "OFFICE_PROFESSIONAL_PLUS", OTHER_DIRECTORY),
+                                              ("bob", "VISUAL_STUDIO_PROFESSIONAL", DIRECTORY)])
+    assert org.calls(operation="StopProductSubscription") == []
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
@@ -134,7 +144,7 @@ def test_fail_on_error_false_reports_without_failing(org, ansible_factory):
     org.set_faults({"access_denied_instances": [DENIED]})
     run = run_offboard(ansible_factory(org), dict(offboard_usernames=DEPARTING, offboard_fail_on_error=False))
     assert run.rc == 0
-    assert report_of(run)["counts"]["failed"] == 3
+    assert report_of(run)["counts"]["failed"] == 6  # 3 unreadable, 3 whose subscriptions were kept
 
 
 def test_server_errors_beyond_retries_land_in_failed(org, ansible_factory):
@@ -164,7 +174,7 @@ def test_limits_instances_directory_and_products(org, ansible_factory):
     assert run.rc == 0, run.stdout[-3000:]
     assert live(org, ["alice"]) == (
         [("alice", instance_id(3)), ("alice", instance_id(4))],
-        sorted([("alice", "OFFICE_PROFESSIONAL", DIRECTORY), ("alice", "OFFICE_PROFESSIONAL", OTHER_DIRECTORY)]))
+        sorted([("alice", "OFFICE_PROFESSIONAL_PLUS", DIRECTORY), ("alice", "OFFICE_PROFESSIONAL_PLUS", OTHER_DIRECTORY)]))
     assert live(org, ["bob"]) == ([], [])
 
 
@@ -187,11 +197,13 @@ def test_list_instances_denied_still_writes_the_report(org, ansible_factory, tmp
     org.set_faults({"fail_next": [{"operation": "ListInstances", "error": "AccessDeniedException", "count": 100}]})
     path = tmp_path / "report.json"
     run = run_offboard(ansible_factory(org), dict(offboard_usernames=["alice"], offboard_report_path=str(path)))
-    assert run.rc != 0 and "Offboarding had 1 failure(s)" in run.last["msg"]
+    assert run.rc != 0 and "Offboarding had 2 failure(s)" in run.last["msg"]
     report = json.loads(path.read_text())
-    [failure] = report["failed"]
+    failure, kept = report["failed"]
     assert failure["instance_id"] is None and failure["code"] == "AccessDeniedException" and "list instances" in failure["msg"]
-    assert report["not_found"] == [] and report["counts"]["unsubscribed"] == 2  # subscriptions were still stopped
+    # she may still be associated somewhere: her subscriptions are kept, and the report says so
+    assert kept["username"] == "alice" and "product subscriptions kept" in kept["msg"]
+    assert report["not_found"] == [] and report["counts"]["unsubscribed"] == 0 and org.calls(operation="StopProductSubscription") == []
 
 
 def test_missing_usernames_fails_through_argument_specs(org, ansible_factory):

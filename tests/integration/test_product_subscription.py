@@ -10,6 +10,7 @@ import pytest
 from harness import DIRECTORY
 from harness import DOMAIN
 from harness import base_seed
+from harness import words
 
 MODULE = "lmus.user_subscriptions.lmus_product_subscription"
 
@@ -18,9 +19,9 @@ MODULE = "lmus.user_subscriptions.lmus_product_subscription"
 def subs(lmus_emulator_factory):
     seed = base_seed(instances=1)
     seed["product_subscriptions"] = [
-        dict(username="alice", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN),
+        dict(username="alice", product="OFFICE_PROFESSIONAL_PLUS", directory_id=DIRECTORY, domain=DOMAIN),
         dict(username="alice", product="VISUAL_STUDIO_ENTERPRISE", directory_id=DIRECTORY, domain=DOMAIN),
-        dict(username="bob", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN),
+        dict(username="bob", product="OFFICE_PROFESSIONAL_PLUS", directory_id=DIRECTORY, domain=DOMAIN),
     ]
     return lmus_emulator_factory(seed=seed, page_size=2)
 
@@ -30,23 +31,25 @@ def status(emulator, username, product):
 
 
 def stop(**args):
-    base = dict(state="absent", username="alice", product="OFFICE_PROFESSIONAL", domain=DOMAIN, directory_id=DIRECTORY)
+    base = dict(state="absent", username="alice", product="OFFICE_PROFESSIONAL_PLUS", domain=DOMAIN, directory_id=DIRECTORY)
     return {"name": "stop", MODULE: dict(base, **args), "register": "r"}
 
 
 def test_stop_check_then_real_then_idempotent(subs, ansible_factory):
+    said = words(subs)
     ansible = ansible_factory(subs)
     check = ansible.playbook([stop()], check=True, diff=True)
     assert check.rc == 0 and check.last["changed"] is True
-    assert check.last["diff"]["before"]["status"] == "ACTIVE" and check.last["diff"]["after"]["status"] == "INACTIVE"
+    # check mode predicts, in the words AWS documents; the real run reports the service's own word
+    assert check.last["diff"]["before"]["status"] == said["subscribed"] and check.last["diff"]["after"]["status"] == "UNSUBSCRIBED"
     assert subs.calls(write=True) == []
     real = ansible.playbook([stop()])
     assert real.rc == 0 and real.last["changed"] is True, real.stdout
-    assert real.last["product_subscription"]["status"] == "INACTIVE"
+    assert real.last["product_subscription"]["status"] == said["unsubscribed"]
     assert [c["operation"] for c in subs.calls(write=True)] == ["StopProductSubscription"]
-    assert status(subs, "alice", "OFFICE_PROFESSIONAL") == "INACTIVE"
-    assert status(subs, "alice", "VISUAL_STUDIO_ENTERPRISE") == "ACTIVE"
-    assert status(subs, "bob", "OFFICE_PROFESSIONAL") == "ACTIVE"
+    assert status(subs, "alice", "OFFICE_PROFESSIONAL_PLUS") == said["unsubscribed"]
+    assert status(subs, "alice", "VISUAL_STUDIO_ENTERPRISE") == said["subscribed"]
+    assert status(subs, "bob", "OFFICE_PROFESSIONAL_PLUS") == said["subscribed"]
     subs.clear_log()
     again = ansible.playbook([stop()])
     assert again.last["changed"] is False and subs.calls(write=True) == []
@@ -68,7 +71,7 @@ def test_stop_by_arn_and_rerun(subs, ansible_factory):
 
 
 def test_start_then_idempotent(subs, ansible_factory):
-    task = {"name": "start", MODULE: dict(username="carol", product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, tags={"cc": "1"}), "register": "r"}
+    task = {"name": "start", MODULE: dict(username="carol", product="OFFICE_PROFESSIONAL_PLUS", directory_id=DIRECTORY, tags={"cc": "1"}), "register": "r"}
     ansible = ansible_factory(subs)
     first = ansible.playbook([task])
     assert first.rc == 0 and first.last["changed"] is True, first.stdout
@@ -80,15 +83,15 @@ def test_start_then_idempotent(subs, ansible_factory):
 
 
 def test_batch_stop_reads_once_per_product(subs, ansible_factory):
-    items = [dict(username="alice", product="OFFICE_PROFESSIONAL"), dict(username="bob", product="OFFICE_PROFESSIONAL"),
-             dict(username="alice", product="VISUAL_STUDIO_ENTERPRISE"), dict(username="zed", product="OFFICE_PROFESSIONAL")]
+    items = [dict(username="alice", product="OFFICE_PROFESSIONAL_PLUS"), dict(username="bob", product="OFFICE_PROFESSIONAL_PLUS"),
+             dict(username="alice", product="VISUAL_STUDIO_ENTERPRISE"), dict(username="zed", product="OFFICE_PROFESSIONAL_PLUS")]
     task = {"name": "stop", MODULE: dict(state="absent", directory_id=DIRECTORY, users=items), "register": "r"}
     run = ansible_factory(subs).playbook([task])
     assert run.rc == 0, run.stdout
     assert [r["changed"] for r in run.last["results"]] == [True, True, True, False]
     assert run.last["summary"] == dict(total=4, changed=3, unchanged=1, failed=0)
     reads = subs.calls(operation="ListProductSubscriptions")
-    assert sorted({c["params"]["Product"] for c in reads}) == ["OFFICE_PROFESSIONAL", "VISUAL_STUDIO_ENTERPRISE"]
+    assert sorted({c["params"]["Product"] for c in reads}) == ["OFFICE_PROFESSIONAL_PLUS", "VISUAL_STUDIO_ENTERPRISE"]
     assert len([c for c in reads if "NextToken" not in c["params"]]) == 2
     assert len(subs.calls(write=True)) == 3
 

@@ -17,6 +17,7 @@ from harness import MODULE
 from harness import base_seed
 from harness import instance_id
 from harness import run_offboard
+from harness import words
 
 SENTINEL_SECRET = "SENTINEL-secret-7f3a9c1e-do-not-print"
 SENTINEL_TOKEN = "SENTINEL-token-2b8d4e6f-do-not-print"
@@ -58,7 +59,7 @@ def test_unusual_user_names_are_kept_literally_end_to_end(lmus_emulator_factory,
     associations = [dict(instance_id=instance_id(n), username=name, domain=DOMAIN) for name in ODD_NAMES for n in (1, 2)]
     associations.append(dict(instance_id=instance_id(1), username="42", domain=DOMAIN))  # what "{{ 6 * 7 }}" would render to
     seed = base_seed(instances=2, associations=associations)
-    seed["product_subscriptions"] = [dict(username=name, product="OFFICE_PROFESSIONAL", directory_id=DIRECTORY, domain=DOMAIN) for name in ODD_NAMES]
+    seed["product_subscriptions"] = [dict(username=name, product="OFFICE_PROFESSIONAL_PLUS", directory_id=DIRECTORY, domain=DOMAIN) for name in ODD_NAMES]
     emulator = lmus_emulator_factory(seed=seed)
     ansible = ansible_factory(emulator)
     report = tmp_path / "report.json"
@@ -75,7 +76,7 @@ def test_unusual_user_names_are_kept_literally_end_to_end(lmus_emulator_factory,
     assert sorted(r["username"] for r in result["unsubscribed"]) == sorted(ODD_NAMES)
     state = emulator.state_dump()
     assert {a["username"] for a in state["associations"] if a["status"] == "ASSOCIATED"} == {"42"}
-    assert {s["username"] for s in state["product_subscriptions"] if s["status"] == "ACTIVE"} == set()
+    assert {s["username"] for s in state["product_subscriptions"] if s["status"] == words(emulator)["subscribed"]} == set()
 
 
 def test_module_sends_a_template_like_name_as_is(lmus_emulator_factory, ansible_factory):

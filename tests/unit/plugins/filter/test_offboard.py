@@ -34,7 +34,10 @@ def test_report_puts_every_user_in_a_known_outcome():
                                  result("c", "VS", "already_absent", key="product", status="INACTIVE")])
     report = offboard.offboard_report(["a", "b", "c", "z", "y"], disassociated, unsubscribed)
     # z may hold something on i-9, which could not be read: not "not found", but named in the failure.
-    assert report["counts"] == dict(disassociated=1, unsubscribed=0, already_absent=2, not_found=1, failed=2)
+    # z's subscriptions were kept (still associated with i-9): one more failure, naming the instance.
+    assert report["counts"] == dict(disassociated=1, unsubscribed=0, already_absent=2, not_found=1, failed=3)
+    assert report["failed"][2]["username"] == "z" and report["failed"][2]["instance_id"] == "i-9" and report["failed"][2]["product"] is None
+    assert "product subscriptions kept" in report["failed"][2]["msg"] and "AccessDeniedException" in report["failed"][2]["msg"]
     assert report["not_found"] == [{"username": "y"}]
     assert report["failed"][0] == dict(username="z", domain="corp.example.com", instance_id="i-9", directory_id="d-1234567890", arn=None,
                                        code="AccessDeniedException", msg="denied")
@@ -61,10 +64,11 @@ def test_report_from_write_results_alone():
     unsubscribed = dict(results=[result("a", "OFFICE", "removed", domain="d", key="product"), result("b", None, "not_found", domain="d", key="product")])
     unsubscribed["results"][0]["product_subscription"] = dict(product_user_arn="arn:2")
     report = offboard.offboard_report(["a", "b", "z"], disassociated, unsubscribed)
-    assert report["counts"] == dict(disassociated=1, unsubscribed=1, already_absent=1, not_found=1, failed=1)
+    assert report["counts"] == dict(disassociated=1, unsubscribed=1, already_absent=1, not_found=1, failed=2)
     assert report["disassociated"] == [dict(username="a", domain="d", instance_id="i-1", directory_id="d-1234567890", arn="arn:1")]
     assert report["already_absent"][0]["status"] == "DISASSOCIATED"
-    assert report["failed"] == [dict(username="b", domain="d", instance_id="i-3", directory_id=None, arn=None, code="AccessDeniedException", msg="denied")]
+    assert report["failed"][0] == dict(username="b", domain="d", instance_id="i-3", directory_id=None, arn=None, code="AccessDeniedException", msg="denied")
+    assert report["failed"][1]["username"] == "b" and report["failed"][1]["instance_id"] == "i-3"  # b's subscriptions were kept
     assert report["not_found"] == [dict(username="z")]  # b failed somewhere: not "not found"
 
 
@@ -75,3 +79,16 @@ def test_summary_counts_and_caps_per_instance_lines():
     assert lines[0].startswith("Offboarding dry run of 15 user(s): 15 association(s) would be removed")
     assert len(lines) == 1 + offboard.MAX_LINES + 1
     assert lines[-1] == "  ... and 5 more instance(s); the report has every record"
+
+
+def test_users_whose_removal_failed_get_no_subscription_item_whatever_the_case():
+    disassociated = dict(results=[result("Bob", "i-3", "failed", code="AccessDeniedException"), result("alice", "i-1", "removed")])
+    items = offboard.offboard_user_items(["alice", "bob", "carol"], "product", [], disassociated)
+    assert items == [dict(username="alice"), dict(username="carol")]
+
+
+def test_rds_licence_expiry_is_carried_into_the_report():
+    stopped = result("a", "REMOTE_DESKTOP_SERVICES", "removed", key="product")
+    stopped["product_subscription"] = dict(product_user_arn="arn:9", license_expiration_date="2027-01-29T00:00:00Z")
+    report = offboard.offboard_report(["a"], None, dict(results=[stopped]))
+    assert report["unsubscribed"][0]["license_expiration_date"] == "2027-01-29T00:00:00Z"

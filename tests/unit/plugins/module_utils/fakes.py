@@ -152,7 +152,7 @@ class FakeSubscriptionClient(FakeClient):
     def start_product_subscription(self, **params):
         self.calls.append(("StartProductSubscription", params))
         self._maybe_fail("StartProductSubscription")
-        record = dict(Username=params["Username"], Product=params["Product"], IdentityProvider=params["IdentityProvider"], Status="ACTIVE",
+        record = dict(Username=params["Username"], Product=params["Product"], IdentityProvider=params["IdentityProvider"], Status="SUBSCRIBED",
                       ProductUserArn=f"arn:aws:license-manager-user-subscriptions:us-east-1:123456789012:product-user/{len(self.records):032x}")
         if params.get("Domain"):
             record["Domain"] = params["Domain"]
@@ -163,16 +163,16 @@ class FakeSubscriptionClient(FakeClient):
         self.calls.append(("StopProductSubscription", params))
         self._maybe_fail("StopProductSubscription")
         record = next((r for r in self.records if r["ProductUserArn"] == params.get("ProductUserArn")), None)
-        if record is None or record["Status"] == "INACTIVE":
+        if record is None or record["Status"] == "UNSUBSCRIBED":
             raise client_error("ResourceNotFoundException", "StopProductSubscription")
-        record["Status"] = "INACTIVE"
+        record["Status"] = "UNSUBSCRIBED"
         return {"ProductUserSummary": dict(record)}
 
     def writes(self):
         return [c for c in self.calls if c[0] in ("StartProductSubscription", "StopProductSubscription")]
 
 
-def subscription(username, product, status="ACTIVE", domain="corp.example.com", n=0):
+def subscription(username, product, status="SUBSCRIBED", domain="corp.example.com", n=0):
     return dict(
         Username=username,
         Product=product,

@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.lmus.user_subscriptions.plugins.module_utils import converge as reconcile
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils import converge as converging
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.converge import converge
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_item
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_items
@@ -64,12 +64,25 @@ def test_check_mode_predicts_without_writing():
     assert client.records[0]["Status"] == "ASSOCIATED"
 
 
-def test_read_uses_username_filter_and_follows_pages():
+def test_read_takes_the_whole_instance_and_follows_pages():
     client = FakeClient([association(f"u{n}", I1, n=n) for n in range(5)] + [association("alice", I1, n=9)], page_size=1)
     run(client, "absent", [item()], check_mode=True)
     reads = [c for c in client.calls if c[0] == "ListUserAssociations"]
-    assert reads[0][1]["Filters"] == [{"Attribute": "Username", "Operation": "Equals", "Value": "alice"}]
-    assert len(reads) == 1
+    assert all("Filters" not in params for _op, params in reads)  # user names match without regard to case: no Username filter
+    assert len(reads) == 6
+
+
+def test_user_names_match_without_regard_to_case_and_results_keep_the_record_spelling():
+    client = FakeClient([association("JDoe", I1)])
+    [outcome] = run(client, "absent", [item("jdoe")])
+    assert outcome.changed and outcome.entry.item.username == "JDoe"
+    assert client.records[0]["Status"] == "DISASSOCIATED"
+
+
+def test_a_record_without_domain_matches_a_requested_domain():
+    client = FakeClient([association("alice", I1, domain=None)])
+    [outcome] = run(client, "absent", [item(domain="corp.example.com")])
+    assert outcome.changed and len(client.writes()) == 1
 
 
 def test_domain_is_matched_without_case_and_other_domains_are_untouched():
@@ -86,7 +99,7 @@ def test_without_domain_every_domain_of_the_user_is_removed():
     assert len(client.writes()) == 2
 
 
-@pytest.mark.parametrize("status,writes", [("DISASSOCIATING", 0), ("DISASSOCIATED", 0), ("ASSOCIATING", 1), ("FAILED_SOMEHOW", 1)])
+@pytest.mark.parametrize("status,writes", [("DISASSOCIATING", 0), ("DISASSOCIATED", 0), ("ASSOCIATING", 1), ("associated", 1), ("FAILED_SOMEHOW", 0)])
 def test_absent_decides_from_status(status, writes):
     client = FakeClient([association("alice", I1, status=status)])
     run(client, "absent", [item()], check_mode=True)
@@ -105,12 +118,70 @@ def test_present_decides_from_status(status, changed):
         assert outcome.after["Status"] == "ASSOCIATED"
 
 
-def test_resource_not_found_on_disassociate_counts_as_already_absent():
+def test_resource_not_found_on_disassociate_is_already_absent_once_a_read_confirms_it():
+    client = FakeClient([association("alice", I1)])
+    client.errors["DisassociateUser"] = ["ResourceNotFoundException"]
+    original = client.disassociate_user
+
+    def someone_else_got_there_first(**params):
+        client.records[0]["Status"] = "DISASSOCIATED"
+        return original(**params)
+
+    client.disassociate_user = someone_else_got_there_first
+    [outcome] = run(client, "absent", [item()])
+    assert (outcome.changed, outcome.failed, outcome.outcome) == (False, False, "already_absent")
+    assert "confirmed by reading it back" in outcome.msg and outcome.after["Status"] == "DISASSOCIATED"
+
+
+def test_resource_not_found_that_a_read_contradicts_fails_with_the_code():
     client = FakeClient([association("alice", I1)])
     client.errors["DisassociateUser"] = ["ResourceNotFoundException"]
     [outcome] = run(client, "absent", [item()])
-    assert (outcome.changed, outcome.failed) == (False, False)
-    assert "already absent" in outcome.msg
+    assert outcome.failed and not outcome.changed
+    assert "ResourceNotFoundException" in outcome.msg and "does not show that (status: ASSOCIATED)" in outcome.msg
+    assert [c[0] for c in client.calls].count("ListUserAssociations") == 2  # the first read, and the one that checks the claim
+
+
+def test_unknown_status_word_is_never_written_and_names_the_word():
+    client = FakeClient([association("alice", I1, status="QUARANTINED")])
+    [outcome] = run(client, "absent", [item()])
+    assert outcome.failed and "'QUARANTINED'" in outcome.msg and client.writes() == []
+
+
+def test_an_end_date_settles_an_unknown_word_with_a_warning():
+    record = dict(association("alice", I1, status="GONE_FOR_GOOD"), DisassociationDate="2026-11-30T10:00:00Z")
+    client = FakeClient([record])
+    warnings = []
+    [outcome] = run(client, "absent", [item()], warn=warnings.append)
+    assert (outcome.failed, outcome.changed, outcome.outcome) == (False, False, "already_absent")
+    assert client.writes() == [] and "'GONE_FOR_GOOD'" in warnings[0]
+
+
+def test_a_live_word_with_a_later_start_date_is_live_again():
+    record = dict(association("alice", I1), DisassociationDate="2026-11-01T10:00:00Z", AssociationDate="2026-11-20T10:00:00Z")
+    client = FakeClient([record])
+    [outcome] = run(client, "absent", [item()])
+    assert outcome.changed and len(client.writes()) == 1
+
+
+def test_a_word_learned_from_the_write_answer_settles_the_wait_with_one_warning(monkeypatch):
+    monkeypatch.setattr(converging.time, "sleep", lambda s: None)
+    client = FakeClient([association("alice", I1), association("bob", I1, n=1)])
+    original = client.disassociate_user
+
+    def answer_oddly(**params):
+        answer = original(**params)
+        answer["InstanceUserSummary"]["Status"] = "REMOVED_OK"
+        for record in client.records:
+            if record["InstanceUserArn"] == answer["InstanceUserSummary"]["InstanceUserArn"]:
+                record["Status"] = "REMOVED_OK"
+        return answer
+
+    client.disassociate_user = answer_oddly
+    warnings = []
+    outcomes = run(client, "absent", [item(), item("bob")], warn=warnings.append)
+    assert all(o.changed and not o.failed and o.after["Status"] == "REMOVED_OK" for o in outcomes)
+    assert len(warnings) == 1 and "'REMOVED_OK'" in warnings[0]
 
 
 def test_access_denied_fails_the_item_with_the_code_user_and_instance():
@@ -160,7 +231,7 @@ def test_unknown_arn_is_already_absent():
 
 
 def test_wait_polls_until_settled(monkeypatch):
-    monkeypatch.setattr(reconcile.time, "sleep", lambda s: None)
+    monkeypatch.setattr(converging.time, "sleep", lambda s: None)
     client = FakeClient([association("alice", I1)])
     client.settle_after_writes = False
     original = client.list_user_associations
@@ -180,8 +251,8 @@ def test_wait_polls_until_settled(monkeypatch):
 
 def test_wait_times_out_as_a_failure(monkeypatch):
     clock = [0.0]
-    monkeypatch.setattr(reconcile.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(reconcile.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    monkeypatch.setattr(converging.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(converging.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
     client = FakeClient([association("alice", I1)])
     client.settle_after_writes = False
     [outcome] = run(client, "absent", [item()], wait_timeout=7)
@@ -235,7 +306,7 @@ def test_a_race_on_one_record_does_not_hide_the_other_write():
 
 
 def test_conflict_on_associate_is_already_present_and_checked_by_the_wait(monkeypatch):
-    monkeypatch.setattr(reconcile.time, "sleep", lambda s: None)
+    monkeypatch.setattr(converging.time, "sleep", lambda s: None)
     client = FakeClient([])
     client.errors["AssociateUser"] = ["ConflictException"]
     original = client.list_user_associations
@@ -264,8 +335,8 @@ def test_arn_on_an_unreadable_instance_fails_instead_of_looking_absent():
 
 def test_a_failing_poll_is_named_when_the_wait_times_out(monkeypatch):
     clock = [0.0]
-    monkeypatch.setattr(reconcile.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(reconcile.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    monkeypatch.setattr(converging.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(converging.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
     client = FakeClient([association("alice", I1)])
     client.settle_after_writes = False
     client.errors["ListUserAssociations"] = [None] + ["AccessDeniedException"] * 20

@@ -15,6 +15,10 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items impo
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_instance_users
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_product_subscriptions
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import ASSOCIATIONS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import ADDING
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import LIVE
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import REMOVED
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import REMOVING
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import SUBSCRIPTIONS
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeClient
 from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils.fakes import FakeSubscriptionClient
@@ -24,7 +28,7 @@ from ansible_collections.lmus.user_subscriptions.tests.unit.plugins.module_utils
 USERS = ["alice", "bob", "carol", "o'brien", "zoë doe", "{{ x }}"]
 INSTANCES = ["i-0123456789abcdef0", "i-0123456789abcdef1", "i-01234567"]
 DOMAINS = ["corp.example.com", "CORP.example.com", "lab.example.com"]
-STATUSES = ["ASSOCIATED", "ASSOCIATING", "DISASSOCIATING", "DISASSOCIATED", "SOMETHING_NEW"]
+STATUSES = ["ASSOCIATED", "ASSOCIATING", "DISASSOCIATING", "DISASSOCIATED", "associated"]
 
 records = st.lists(
     st.tuples(st.sampled_from(USERS), st.sampled_from(INSTANCES), st.sampled_from(DOMAINS), st.sampled_from(STATUSES)),
@@ -42,7 +46,8 @@ def world(current):
     return FakeClient([association(u, i, status=s, domain=d, n=n) for n, (u, i, d, s) in enumerate(current)], page_size=3)
 
 
-ABSENT_STATUSES, PRESENT_STATUSES = ASSOCIATIONS.absent, ASSOCIATIONS.present
+ABSENT_STATUSES = ASSOCIATIONS.words[REMOVED] + ASSOCIATIONS.words[REMOVING]
+PRESENT_STATUSES = ASSOCIATIONS.words[LIVE] + ASSOCIATIONS.words[ADDING]
 
 
 def converged(resource, locate, client, state, wanted, concurrency, check_mode=False):
@@ -72,9 +77,9 @@ def test_one_run_reaches_the_desired_state_and_a_second_has_nothing_to_do(curren
     for item in wanted:
         found = matching(client, item)
         if state == "absent":
-            assert all(r["Status"] in ABSENT_STATUSES for r in found)
+            assert all(r["Status"].upper() in ABSENT_STATUSES for r in found)
         else:
-            assert any(r["Status"] in PRESENT_STATUSES for r in found)
+            assert any(r["Status"].upper() in PRESENT_STATUSES for r in found)
     writes = len(client.writes())
     again = run(client, state, wanted, concurrency)
     assert len(client.writes()) == writes
@@ -102,8 +107,8 @@ def test_no_record_is_written_twice_in_one_run(current, wanted):
     assert len(arns) == len(set(arns))
 
 
-PRODUCTS = ["OFFICE_PROFESSIONAL", "VISUAL_STUDIO_ENTERPRISE"]
-SUB_STATUSES = ["ACTIVE", "INACTIVE", "PENDING_SOMETHING"]
+PRODUCTS = ["OFFICE_PROFESSIONAL_PLUS", "VISUAL_STUDIO_ENTERPRISE"]
+SUB_STATUSES = ["SUBSCRIBED", "UNSUBSCRIBED", "ACTIVE", "INACTIVE", "Subscribed"]
 
 subscription_records = st.lists(
     st.tuples(st.sampled_from(USERS), st.sampled_from(PRODUCTS), st.sampled_from(DOMAINS), st.sampled_from(SUB_STATUSES)),
@@ -133,9 +138,22 @@ def test_subscriptions_converge_in_one_run_and_changed_means_written(current, wa
         found = [r for r in client.records if r["Username"] == item["username"] and r["Product"] == item["product"]
                  and ("domain" not in item or (r.get("Domain") or "").lower() == item["domain"].lower())]
         if state == "absent":
-            assert all(r["Status"] in SUBSCRIPTIONS.absent for r in found)
+            assert all(r["Status"].upper() in SUBSCRIPTIONS.words[REMOVED] for r in found)
         else:
-            assert any(r["Status"] in SUBSCRIPTIONS.present for r in found)
+            assert any(r["Status"].upper() in SUBSCRIPTIONS.words[LIVE] for r in found)
     writes = len(client.writes())
     again = run_subscriptions(client, state, wanted)
     assert len(client.writes()) == writes and not any(o.changed or o.failed for o in again)
+
+
+@settings(max_examples=100, deadline=None)
+@given(current=records, wanted=items, state=st.sampled_from(["present", "absent"]), word=st.sampled_from(["SOMETHING_NEW", "FAILED", ""]))
+def test_an_unknown_word_is_never_written_and_fails_its_entry_naming_the_word(current, wanted, state, word):
+    client = world(current)
+    odd = dict(association(wanted[0]["username"], wanted[0]["instance_id"], status=word, domain=wanted[0].get("domain", DOMAINS[0]), n=99))
+    client.records.append(odd)
+    outcomes = run(client, state, wanted, 1)
+    assert all(c[1].get("InstanceUserArn") != odd["InstanceUserArn"] for c in client.writes())
+    mine = [o for o in outcomes if o.entry.item.index == 0]
+    if state == "absent" or not any(r["Status"].upper() in PRESENT_STATUSES for r in matching(client, wanted[0])):
+        assert all(o.failed and repr(word) in o.msg for o in mine)
