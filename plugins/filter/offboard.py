@@ -79,6 +79,8 @@ def _records(result: Optional[dict[str, Any]], where: str, removed: str, report:
             report["failed"].append(dict(record, code=item.get("code"), msg=item.get("msg")))
         elif outcome == "already_absent":
             report["already_absent"].append(dict(record, status=item.get("status")))
+        elif item.get("failed"):  # the service accepted the write; what came after it (the wait) failed
+            report[removed].append(dict(record, settled=False, code=item.get("code"), msg=item.get("msg")))
         else:
             report[removed].append(record)
         seen.add(item.get("username"))
@@ -107,6 +109,8 @@ def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]
     report["dry_run"] = bool(dry_run)
     report["usernames"] = list(usernames)
     report["counts"] = {outcome: len(report[outcome]) for outcome in OUTCOMES}
+    # Writes the service accepted but that could not be seen done (a wait that timed out or could not read): removed, not confirmed.
+    report["counts"]["unsettled"] = sum(1 for key in ("disassociated", "unsubscribed") for record in report[key] if record.get("settled") is False)
     return report
 
 
@@ -135,6 +139,11 @@ def offboard_summary(report: dict[str, Any]) -> list[str]:
         lines.append(f"  FAILED {record.get('username')}: {record.get('msg')}")
     if len(report["failed"]) > MAX_LINES:
         lines.append(f"  ... and {len(report['failed']) - MAX_LINES} more failure(s)")
+    unsettled = [r for key in ("disassociated", "unsubscribed") for r in report[key] if r.get("settled") is False]
+    for record in unsettled[:MAX_LINES]:
+        lines.append(f"  NOT CONFIRMED {record.get('username')} (removed, but not seen done): {record.get('msg')}")
+    if len(unsettled) > MAX_LINES:
+        lines.append(f"  ... and {len(unsettled) - MAX_LINES} more removal(s) not confirmed")
     return lines
 
 

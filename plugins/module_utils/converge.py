@@ -95,7 +95,7 @@ class Outcome:
     """What happened to one entry."""
 
     entry: Entry
-    outcome: str = ""  # removed, added, already_absent, already_present, not_found or failed
+    outcome: str = ""  # removed, added, already_absent, already_present, not_found or failed (nothing was written)
     changed: bool = False
     msg: str = ""
     before: Optional[Record] = None
@@ -108,14 +108,15 @@ class Outcome:
     context: str = ""  # for a failure of a read: the entry it was made for
     detail: str = ""  # for a failure: what the module found out besides the AWS error
     accepted: bool = False  # at least one of its writes was accepted
+    failed: bool = False
     claims: list[BaseException] = field(default_factory=list)  # write answers that say the work is already done
 
-    @property
-    def failed(self) -> bool:
-        return self.outcome == FAILED
-
     def fail(self, error: Optional[BaseException], context: str = "", msg: str = "", detail: str = "") -> None:
-        self.outcome, self.error, self.context, self.detail, self.pending = FAILED, error, context, detail, False
+        """The entry failed. A write the service accepted stays recorded as made (outcome removed or added,
+        settled false): only an entry with no accepted write becomes outcome failed."""
+        self.failed, self.error, self.context, self.detail, self.pending = True, error, context, detail, False
+        if not self.accepted:
+            self.outcome = FAILED
         self.msg = msg or (f"{context}: {describe_error(error)}" if context else describe_error(error)) + detail
 
 

@@ -24,6 +24,17 @@ from .resources import Record
 from .resources import Resource
 
 
+def failure_code(error: Optional[BaseException]) -> Optional[str]:
+    """The AWS error code of a failure; for a call that got no answer (a lost connection, a timeout), the kind of error."""
+    if error is None:
+        return None
+    code = error_code(error)
+    if code:
+        return code
+    inner = getattr(error, "exception", None)
+    return type(inner).__name__ if inner is not None else None
+
+
 def to_result(record: Optional[Record]) -> dict[str, Any]:
     """A record as the modules return it: snake_case, ``{}`` for none."""
     return camel_dict_to_snake_dict(record) if record else {}
@@ -40,8 +51,9 @@ def entry_result(resource: Resource, outcome: Outcome) -> dict[str, Any]:
         "failed": outcome.failed,
         "outcome": outcome.outcome,
         "msg": outcome.msg,
-        "code": error_code(outcome.error) if outcome.failed and outcome.error is not None else None,
+        "code": failure_code(outcome.error) if outcome.failed else None,
         "status": (outcome.after or {}).get("Status"),
+        "settled": outcome.settled,
         "duplicate_of": outcome.duplicate_of,
         resource.result_key: to_result(outcome.after),
     }

@@ -15,7 +15,6 @@ in the subscription words.
 import pytest
 
 from harness import Ansible
-from lmus_emulator import Emulator
 
 VOCABULARIES = ("aws", "legacy")
 
@@ -39,19 +38,14 @@ def vocabulary():
 
 
 @pytest.fixture
-def lmus_emulator_factory(vocabulary):
-    """Start emulators speaking ``vocabulary`` (unless a test asks for another); all are stopped at teardown."""
-    started = []
+def lmus_emulator_factory(lmus_emulator_factory, vocabulary):  # pylint: disable=redefined-outer-name
+    """The emulator plugin's factory, speaking ``vocabulary`` unless a test asks for another."""
 
     def factory(seed=None, **kwargs):
         kwargs.setdefault("vocabulary", vocabulary)
-        emulator = Emulator(seed=seed, **kwargs).start()
-        started.append(emulator)
-        return emulator
+        return lmus_emulator_factory(seed=seed, **kwargs)
 
-    yield factory
-    for emulator in started:
-        emulator.stop()
+    return factory
 
 
 @pytest.fixture

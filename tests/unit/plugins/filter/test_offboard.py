@@ -35,7 +35,7 @@ def test_report_puts_every_user_in_a_known_outcome():
     report = offboard.offboard_report(["a", "b", "c", "z", "y"], disassociated, unsubscribed)
     # z may hold something on i-9, which could not be read: not "not found", but named in the failure.
     # z's subscriptions were kept (still associated with i-9): one more failure, naming the instance.
-    assert report["counts"] == dict(disassociated=1, unsubscribed=0, already_absent=2, not_found=1, failed=3)
+    assert report["counts"] == dict(disassociated=1, unsubscribed=0, already_absent=2, not_found=1, failed=3, unsettled=0)
     assert report["failed"][2]["username"] == "z" and report["failed"][2]["instance_id"] == "i-9" and report["failed"][2]["product"] is None
     assert "product subscriptions kept" in report["failed"][2]["msg"] and "AccessDeniedException" in report["failed"][2]["msg"]
     assert report["not_found"] == [{"username": "y"}]
@@ -64,7 +64,7 @@ def test_report_from_write_results_alone():
     unsubscribed = dict(results=[result("a", "OFFICE", "removed", domain="d", key="product"), result("b", None, "not_found", domain="d", key="product")])
     unsubscribed["results"][0]["product_subscription"] = dict(product_user_arn="arn:2")
     report = offboard.offboard_report(["a", "b", "z"], disassociated, unsubscribed)
-    assert report["counts"] == dict(disassociated=1, unsubscribed=1, already_absent=1, not_found=1, failed=2)
+    assert report["counts"] == dict(disassociated=1, unsubscribed=1, already_absent=1, not_found=1, failed=2, unsettled=0)
     assert report["disassociated"] == [dict(username="a", domain="d", instance_id="i-1", directory_id="d-1234567890", arn="arn:1")]
     assert report["already_absent"][0]["status"] == "DISASSOCIATED"
     assert report["failed"][0] == dict(username="b", domain="d", instance_id="i-3", directory_id=None, arn=None, code="AccessDeniedException", msg="denied")
@@ -92,3 +92,12 @@ def test_rds_licence_expiry_is_carried_into_the_report():
     stopped["product_subscription"] = dict(product_user_arn="arn:9", license_expiration_date="2027-01-29T00:00:00Z")
     report = offboard.offboard_report(["a"], None, dict(results=[stopped]))
     assert report["unsubscribed"][0]["license_expiration_date"] == "2027-01-29T00:00:00Z"
+
+
+def test_an_accepted_write_whose_wait_failed_is_reported_removed_and_not_confirmed():
+    timed_out = dict(result("a", "i-1", "removed", arn="arn:1", msg="timed out after 5s"), failed=True, settled=False, code=None)
+    report = offboard.offboard_report(["a"], dict(results=[timed_out]), None)
+    assert report["disassociated"] == [dict(username="a", domain="corp.example.com", instance_id="i-1", directory_id="d-1234567890", arn="arn:1",
+                                            settled=False, code=None, msg="timed out after 5s")]
+    assert report["counts"]["failed"] == 0 and report["counts"]["unsettled"] == 1
+    assert any(line.startswith("  NOT CONFIRMED a") for line in offboard.offboard_summary(report))

@@ -3,14 +3,17 @@
 # Copyright: Contributors to the lmus.user_subscriptions project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+import botocore.exceptions
 import pytest
 
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils import converge as converging
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import LmusError
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.converge import converge
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_item
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_items
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_instance_users
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import ASSOCIATIONS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import failure_code
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import to_result
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
 
@@ -342,3 +345,21 @@ def test_a_failing_poll_is_named_when_the_wait_times_out(monkeypatch):
     client.errors["ListUserAssociations"] = [None] + ["AccessDeniedException"] * 20
     [outcome] = run(client, "absent", [item()], wait_timeout=4)
     assert outcome.failed and "the last read failed" in outcome.msg and "AccessDeniedException" in outcome.msg
+
+
+def test_an_accepted_write_stays_removed_when_the_wait_cannot_confirm_it(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(converging.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(converging.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    client = FakeClient([association("alice", I1)])
+    client.settle_after_writes = False
+    client.errors["ListUserAssociations"] = [None] + ["ExpiredTokenException"] * 20  # the credentials expire while waiting
+    [outcome] = run(client, "absent", [item()], wait_timeout=4)
+    assert (outcome.outcome, outcome.failed, outcome.changed, outcome.settled) == ("removed", True, True, False)
+    assert "ExpiredTokenException" in outcome.msg
+
+
+def test_a_lost_connection_is_named_as_such():
+    lost = LmusError(message="Failed to disassociate", exception=botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
+    assert failure_code(lost) == "EndpointConnectionError"
+    assert failure_code(None) is None
