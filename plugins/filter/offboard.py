@@ -20,16 +20,16 @@ def _directory(record: dict[str, Any]) -> Optional[str]:
 
 
 def departing_usernames(values: Any) -> list[str]:
-    """Usernames from a list (or a survey's text): one per line or comma, trimmed, unique, in order."""
+    """Usernames from a list (or a survey's text): one per line or comma, trimmed, unique without regard to case, in order."""
     if isinstance(values, str):
         values = [values]
-    names: dict[str, None] = {}
+    names: dict[str, str] = {}  # casefolded name -> the first spelling given: Active Directory names ignore case
     for value in values or []:
         for line in str(value).replace(",", "\n").splitlines():
             name = line.strip()
             if name:
-                names.setdefault(name)
-    return list(names)
+                names.setdefault(name.casefold(), name)
+    return list(names.values())
 
 
 def offboard_user_items(usernames: list[str], key: Optional[str] = None, values: Optional[list[str]] = None,
@@ -40,7 +40,7 @@ def offboard_user_items(usernames: list[str], key: Optional[str] = None, values:
     record of theirs wherever it finds one. ``withheld`` (a registered lmus_instance_user
     batch result) leaves out the users whose removal from an instance failed there.
     """
-    kept = {name.casefold() for name in _still_associated(withheld)}
+    kept = set(_still_associated(withheld))
     names = [name for name in usernames if name.casefold() not in kept]
     if not values:
         return [dict(username=name) for name in names]
@@ -53,7 +53,7 @@ def _still_associated(disassociated: Optional[dict[str, Any]]) -> dict[str, list
     failed: dict[str, list[dict[str, Any]]] = {}
     for item in (disassociated or {}).get("results") or []:
         if item.get("failed") and item.get("username"):
-            failed.setdefault(item["username"], []).append(item)
+            failed.setdefault(item["username"].casefold(), []).append(item)
     return failed
 
 
@@ -71,7 +71,8 @@ def _records(result: Optional[dict[str, Any]], where: str, removed: str, report:
         if item.get("duplicate_of") or outcome not in REPORTED:
             continue
         after = item.get("instance_user") or item.get("product_subscription") or {}
-        record = dict(username=item.get("username"), domain=after.get("domain") or item.get("domain"), **{where: item.get(where)})
+        # the record's own domain, as the service gave it (even none); the item's only when there is no record
+        record = dict(username=item.get("username"), domain=after.get("domain") if after else item.get("domain"), **{where: item.get(where)})
         record.update(directory_id=_directory(after), arn=after.get("instance_user_arn") or after.get("product_user_arn"))
         if after.get("license_expiration_date"):
             record["license_expiration_date"] = after["license_expiration_date"]
@@ -98,14 +99,17 @@ def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]
     _records(disassociated, "instance_id", "disassociated", report, found)
     _records(unsubscribed, "product", "unsubscribed", report, found)
     if unsubscribed is not None:
-        for name, entries in _still_associated(disassociated).items():
+        for entries in _still_associated(disassociated).values():
             for entry in entries:
+                name, instance = entry["username"], entry.get("instance_id") or "(the instances could not be listed)"
+                why = "removal was accepted but not confirmed" if entry.get("outcome") == "removed" else \
+                    f"removal could not be made or checked ({entry.get('code') or 'see its failure'})"
                 report["failed"].append(dict(username=name, domain=entry.get("domain"), product=None, instance_id=entry.get("instance_id"),
                                              directory_id=None, arn=None, code=None,
-                                             msg=f"product subscriptions kept: {name} is still associated with instance "
-                                                 f"{entry.get('instance_id') or '(unknown)'} ({entry.get('code') or 'removal failed'}); "
-                                                 "AWS stops an Office or Visual Studio subscription only once the user is on no instance"))
-    report["not_found"] = [dict(username=name) for name in usernames if name not in found]
+                                             msg=f"product subscriptions kept: {name} may still be associated with instance {instance}: the "
+                                                 f"{why}; AWS stops an Office or Visual Studio subscription only once the user is on no instance"))
+    seen = {name.casefold() for name in found if name}
+    report["not_found"] = [dict(username=name) for name in usernames if name.casefold() not in seen]
     report["dry_run"] = bool(dry_run)
     report["usernames"] = list(usernames)
     report["counts"] = {outcome: len(report[outcome]) for outcome in OUTCOMES}

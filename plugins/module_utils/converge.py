@@ -77,12 +77,18 @@ class Run:
                             f"to mean {self.resource.verbs[self.state]} (see docs/service-assumptions.md)")
 
     def by_date(self, records: list[Record]) -> None:
-        """Warn, once per word, when an unknown word was settled by the record's end date."""
+        """Warn, once per word, when a record's end date decided against its word: an unknown word, or a live one."""
+        resource = self.resource
         for record in records:
-            if not self.resource.is_known(record, self.learned):
-                word = self.resource.word(record)
-                self.once(word, f"status {word!r} of {self.resource.noun} {record.get(self.resource.arn_field) or record.get('Username')} "
-                                f"is not a word this collection knows; its {self.resource.end_date} says it was removed")
+            if not record.get(resource.end_date) or self.phase(record) not in (GONE, REMOVING):
+                continue
+            word, name = resource.word(record), record.get(resource.arn_field) or record.get("Username")
+            if not resource.is_known(record, self.learned):
+                self.once(word, f"status {word!r} of {resource.noun} {name} is not a word this collection knows; "
+                                f"its {resource.end_date} ({record[resource.end_date]}) says it was removed")
+            elif word in resource.words[LIVE] + resource.words[ADDING]:
+                self.once(f"{word}+{resource.end_date}", f"{resource.noun} {name} has status {word!r} but a {resource.end_date} "
+                                                        f"({record[resource.end_date]}): counted as removed")
 
     def once(self, key: str, message: str) -> None:
         if key not in self.warned:
@@ -318,8 +324,10 @@ def wait_until_settled(client: Any, run: Run, pending: list[Outcome], concurrenc
             if run.settled(found):
                 outcome.pending, outcome.settled = False, True
             elif UNKNOWN in {run.phase(r) for r in found}:
-                outcome.pending, outcome.settled = False, False
-                _unknown(run, outcome, found)
+                odd = next(r for r in found if run.phase(r) == UNKNOWN)
+                outcome.settled = False
+                outcome.fail(None, msg=f"{outcome.entry.who}: the write was accepted, but the service now reports status {odd.get('Status')!r}, "
+                                       "which this collection does not know; not waiting for it (see docs/service-assumptions.md)")
             else:
                 still.append(outcome)
         pending = still

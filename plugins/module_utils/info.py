@@ -45,12 +45,15 @@ def failure(error: BaseException, **where: Any) -> dict[str, Any]:
 
 
 def keep(record: Record, usernames: set[str], statuses: list[str], domain: Optional[str]) -> bool:
-    """Whether a record passes the info modules' filters (each optional): user names (casefolded) and statuses compare without regard to case."""
+    """Whether a record passes the info modules' filters (each optional), matched as the write modules match.
+
+    User names (casefolded), statuses and domains compare without regard to case; a record without a domain matches any.
+    """
     if usernames and str(record.get("Username") or "").casefold() not in usernames:
         return False
     if statuses and str(record.get("Status") or "").upper() not in {status.upper() for status in statuses}:
         return False
-    return not domain or (record.get("Domain") or "").lower() == domain.lower()
+    return not domain or record.get("Domain") is None or record["Domain"].lower() == domain.lower()  # a record without a domain matches any
 
 
 def list_records(client: Any, resource: Resource, places: list[Place], params: dict[str, Any]) -> tuple[list[Record], list[dict[str, Any]]]:

@@ -117,8 +117,8 @@ def instance_places(instances: list[Record], instance_ids: Optional[list[str]] =
         elif identity_provider:
             places.append(place(instance_id, identity_provider))
         else:
-            reason = (f"ListInstances gave no IdentityProvider for instance {instance_id} (botocore older than 1.40.35 leaves it out): "
-                      "give directory_id or identity_provider to read it")
+            reason = (f"ListInstances gave no IdentityProvider for instance {instance_id}, so it cannot be read "
+                      "(botocore releases older than 1.40.35 leave the member out): give directory_id or identity_provider")
             places.append(Place(instance_id, None, {}, reason))
     return places
 

@@ -101,3 +101,15 @@ def test_an_accepted_write_whose_wait_failed_is_reported_removed_and_not_confirm
                                             settled=False, code=None, msg="timed out after 5s")]
     assert report["counts"]["failed"] == 0 and report["counts"]["unsettled"] == 1
     assert any(line.startswith("  NOT CONFIRMED a") for line in offboard.offboard_summary(report))
+
+
+def test_names_are_one_user_whatever_their_case():
+    assert offboard.departing_usernames("jdoe\nJDOE\n Jdoe , bob") == ["jdoe", "bob"]
+    removed = dict(results=[result("JBob", "i-1", "removed", arn="arn:1")])
+    assert offboard.offboard_report(["jbob", "nobody"], removed, None)["not_found"] == [{"username": "nobody"}]
+
+
+def test_a_record_without_domain_keeps_none_in_the_report():
+    entry = dict(result("a", "i-1", "removed", domain="corp.example.com", arn="arn:1"))
+    entry["instance_user"]["domain"] = None
+    assert offboard.offboard_report(["a"], dict(results=[entry]), None)["disassociated"][0]["domain"] is None
