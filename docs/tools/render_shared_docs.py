@@ -82,6 +82,10 @@ def main():
     for module, facts in MODULES.items():
         path = ROOT / "plugins" / "modules" / f"{module}.yml"
         old, new = rendered(path, facts)
+        try:
+            yaml.safe_load(new)
+        except yaml.YAMLError as e:
+            raise SystemExit(f"{path.relative_to(ROOT)}: not valid YAML once rendered: {e}")
         if old != new:
             stale.append(str(path.relative_to(ROOT)))
             if not check:

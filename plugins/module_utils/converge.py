@@ -87,8 +87,8 @@ class Run:
                 self.once(word, f"status {word!r} of {resource.noun} {name} is not a word this collection knows; "
                                 f"its {resource.end_date} ({record[resource.end_date]}) says it was removed")
             elif word in resource.words[LIVE] + resource.words[ADDING]:
-                self.once(f"{word}+{resource.end_date}", f"{resource.noun} {name} has status {word!r} but a {resource.end_date} "
-                                                        f"({record[resource.end_date]}): counted as removed")
+                message = f"{resource.noun} {name} has status {word!r} but a {resource.end_date} ({record[resource.end_date]}): counted as removed"
+                self.once(f"{word}+{resource.end_date}", message)
 
     def once(self, key: str, message: str) -> None:
         if key not in self.warned:
