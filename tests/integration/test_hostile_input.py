@@ -10,8 +10,12 @@ stop the run before any API call: the emulator's request log stays empty.
 """
 
 import json
+import os
+import stat
+from pathlib import Path
 
 import pytest
+import yaml
 
 from harness import DIRECTORY
 from harness import DOMAIN
@@ -21,6 +25,8 @@ from harness import instance_id
 
 # Refused before any API call, whatever the service would answer.
 VOCABULARIES = ("aws",)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SUBS = "lmus.user_subscriptions.lmus_product_subscription"
 I1 = "i-04284ea17bdb7dab1"
@@ -164,3 +170,129 @@ def test_role_refuses_an_instance_id_with_a_trailing_newline_instead_of_reportin
     assert run.rc != 0
     assert f"users[0].instance_id: '{I1}\\n' is not a valid EC2 instance ID" in run.last["msg"], run.last["msg"]
     assert world.log == [] and untouched(world)
+
+
+# ------------------------------------------------------------------ 3. the report file
+
+def offboard_report_to(ansible, path, check=False, usernames=("leaver0001",)):
+    text = f"offboard_usernames: {json.dumps(list(usernames))}\noffboard_report_path: {json.dumps(str(path))}\n"
+    return offboard_with_vars_text(ansible, text, check=check)
+
+
+def snapshot(path):
+    """What a test must find unchanged at ``path``: the kind of file, mode, owner, inode, content (links are not followed)."""
+    st = os.lstat(path)
+    content = os.readlink(path) if stat.S_ISLNK(st.st_mode) else sorted(os.listdir(path)) if stat.S_ISDIR(st.st_mode) else path.read_bytes()
+    return stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_ino, content
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check mode", "real run"])
+@pytest.mark.parametrize("target_kind", ["file", "directory"])
+def test_a_symlink_at_the_report_path_is_refused_before_any_api_call_and_never_followed(world, ansible_factory, tmp_path, check, target_kind):
+    target = tmp_path / "precious"
+    if target_kind == "file":
+        target.write_text("precious\n", encoding="utf-8")
+        target.chmod(0o644)
+    else:
+        target.mkdir()
+        target.chmod(0o755)
+    link = tmp_path / "report.json"
+    link.symlink_to(target)
+    before = snapshot(target), snapshot(link)
+    run = offboard_report_to(ansible_factory(world), link, check=check)
+    assert run.rc != 0
+    assert f"offboard_report_path: '{link}' is a symbolic link; refusing to write through it" in run.last["msg"], run.last["msg"]
+    assert (snapshot(target), snapshot(link)) == before  # mode, content and (for a directory) entries unchanged
+    assert world.log == [] and untouched(world)
+
+
+@pytest.mark.parametrize("dir_mode", [0o755, 0o700])
+def test_a_directory_at_the_report_path_is_refused_before_any_api_call_and_keeps_its_mode(world, ansible_factory, tmp_path, dir_mode):
+    folder = tmp_path / "report.json"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("x", encoding="utf-8")
+    folder.chmod(dir_mode)
+    before = snapshot(folder)
+    run = offboard_report_to(ansible_factory(world), folder)
+    assert run.rc != 0
+    assert f"offboard_report_path: '{folder}' is a directory; give the path of a file" in run.last["msg"], run.last["msg"]
+    assert snapshot(folder) == before
+    assert world.log == [] and untouched(world)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a file of another user needs root")
+def test_a_report_file_of_another_user_is_never_reused(world, ansible_factory, tmp_path):
+    planted = tmp_path / "report.json"  # as someone else could pre-create it in a shared /tmp
+    planted.write_text("planted\n", encoding="utf-8")
+    planted.chmod(0o666)
+    os.chown(planted, 65534, 65534)
+    before = snapshot(planted)
+    run = offboard_report_to(ansible_factory(world), planted)
+    assert run.rc != 0
+    assert f"offboard_report_path: '{planted}' exists and belongs to uid 65534, not to the running user" in run.last["msg"], run.last["msg"]
+    assert snapshot(planted) == before
+    assert world.log == [] and untouched(world)
+
+
+def test_a_missing_report_directory_stops_the_run_before_any_api_call(world, ansible_factory, tmp_path):
+    path = tmp_path / "no-such-dir" / "report.json"
+    run = offboard_report_to(ansible_factory(world), path)
+    assert run.rc != 0 and "offboard_report_path" in run.last["msg"] and "does not exist" in run.last["msg"]
+    assert world.log == [] and untouched(world)
+
+
+def test_an_existing_report_is_replaced_by_a_new_whole_file_not_rewritten_in_place(world, ansible_factory, tmp_path):
+    path = tmp_path / "report.json"
+    path.write_text("old report\n", encoding="utf-8")
+    path.chmod(0o644)
+    other_name = tmp_path / "other-name.json"  # a hard link: rewriting the file in place would change this one too
+    os.link(path, other_name)
+    old_inode = os.lstat(path).st_ino
+    ansible = ansible_factory(world)
+    run = offboard_report_to(ansible, path)
+    assert run.rc == 0, run.stdout[-3000:]
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["counts"]["disassociated"] == 1
+    assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600 and os.lstat(path).st_ino != old_inode
+    assert other_name.read_text(encoding="utf-8") == "old report\n" and stat.S_IMODE(os.lstat(other_name).st_mode) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".json") or p.name.startswith(".")) == ["other-name.json", "report.json"]
+    # A rerun that changes nothing in AWS reports no change, though the report file is written again.
+    world.clear_log()
+    again = offboard_report_to(ansible, path)
+    assert again.rc == 0 and world.calls(write=True) == []
+    assert not any(r.get("changed") for r in again.results()), [r for r in again.results() if r.get("changed")]
+    assert json.loads(path.read_text(encoding="utf-8"))["counts"]["already_absent"] == 2  # the association and the subscription
+
+
+def test_a_dry_run_writes_its_report_through_the_same_writer(world, ansible_factory, tmp_path):
+    path = tmp_path / "dry-run.json"
+    run = offboard_report_to(ansible_factory(world), path, check=True)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert json.loads(path.read_text(encoding="utf-8"))["dry_run"] is True
+    assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
+    assert world.calls(write=True) == []
+
+
+FILE_WRITING_MODULES = {"copy", "template", "file", "lineinfile", "blockinfile", "replace", "assemble", "fetch", "get_url", "unarchive", "tempfile"}
+
+
+def test_the_role_and_playbooks_write_files_only_through_lmus_report_file():
+    """Every file the collection writes goes through one tested writer (plugins/module_utils/files.py)."""
+    used = set()
+    for path in list((ROOT / "roles").rglob("*.yml")) + list((ROOT / "playbooks").rglob("*.yml")):
+        for task in tasks_in(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            used.update((path.relative_to(ROOT).as_posix(), key) for key in task if key.split(".")[-1] in FILE_WRITING_MODULES)
+            assert "ansible.builtin.copy" not in json.dumps(task)
+    assert used == set()
+    assert "lmus.user_subscriptions.lmus_report_file" in (ROOT / "roles" / "offboard" / "tasks" / "report.yml").read_text(encoding="utf-8")
+
+
+def tasks_in(data):
+    """Every task-like mapping in a tasks file or playbook, blocks and plays included."""
+    if isinstance(data, list):
+        for entry in data:
+            yield from tasks_in(entry)
+    elif isinstance(data, dict):
+        yield data
+        for key in ("tasks", "pre_tasks", "post_tasks", "handlers", "block", "rescue", "always"):
+            yield from tasks_in(data.get(key))
