@@ -18,6 +18,7 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
+from .credentials import credential_argument_spec
 from .identity import build_identity_provider
 from .identity import identity_argument_spec
 from .identity import identity_key
@@ -72,6 +73,7 @@ def write_argument_spec(resource: Resource) -> dict[str, Any]:
         concurrency=dict(type="int", default=8),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
+        **credential_argument_spec(),
         **item,
     )
 
