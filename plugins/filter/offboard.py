@@ -44,7 +44,8 @@ def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[
     if text:
         values = [values]
     elif not isinstance(values, (list, tuple)):
-        raise AnsibleFilterError(f"{label}: {describe(values)} is not a list of user names; give a list, or one string of names separated by new lines or commas")
+        raise AnsibleFilterError(f"{label}: {describe(values)} is not a list of user names; "
+                                 "give a list, or one string of names separated by new lines or commas")
     names: dict[str, None] = {}
     refused: list[str] = []
     for index, value in enumerate(values):
