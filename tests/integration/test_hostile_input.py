@@ -115,6 +115,18 @@ def test_role_refuses_a_name_with_a_control_character(world, ansible_factory):
     assert world.log == []
 
 
+@pytest.mark.parametrize("text,needle", [
+    ("offboard_usernames: []\n", "offboard_usernames: no user name given"),
+    ('offboard_usernames: " , ,\\n\\n"\n', "offboard_usernames: no user name given"),
+    ("offboard_usernames:\n", "argument 'offboard_usernames' is of type NoneType"),  # the role's argument spec says so first
+], ids=["empty list", "survey text of separators", "null"])
+def test_role_refuses_a_list_without_any_name(world, ansible_factory, text, needle):
+    run = offboard_with_vars_text(ansible_factory(world), text)
+    assert run.rc != 0
+    assert needle in run.last["msg"], run.last["msg"]
+    assert world.log == []
+
+
 @pytest.mark.parametrize("module,task,needle", [
     pytest.param(MODULE, f"username: yes\ninstance_id: {I1}", "username: true (a YAML boolean) is not a user name", id="username yes"),
     pytest.param(MODULE, f"username: 0123\ninstance_id: {I1}", "username: 83 (a YAML number) is not a user name", id="username 0123"),
