@@ -7,28 +7,64 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from typing import Optional
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import QUOTE_HINT
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import control_characters
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import describe
 
 OUTCOMES = ("disassociated", "unsubscribed", "already_absent", "not_found", "failed")
 # Lines per section of the summary; the report itself has every record.
 MAX_LINES = 10
+# A survey's text holds one name per line or comma. Only these end a line: str.splitlines() would
+# also split on other control characters, which are refused in a name instead.
+SEPARATORS = re.compile(r"\r\n|[\r\n,]")
+# How many refused items one message names.
+MAX_REFUSED = 20
 
 
 def _directory(record: dict[str, Any]) -> Optional[str]:
     return ((record.get("identity_provider") or {}).get("active_directory_identity_provider") or {}).get("directory_id")
 
 
-def departing_usernames(values: Any) -> list[str]:
-    """Usernames from a list (or a survey's text): one per line or comma, trimmed, unique without regard to case, in order."""
-    if isinstance(values, str):
+def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[str]:
+    """Usernames from a list (or a survey's text): one per line or comma, trimmed, unique without regard to case, in order.
+
+    Every item must be a string: an item YAML made into null, a boolean, a number, a list or a mapping
+    (an empty item, ``yes``, ``0123``, ``12:30``, ...) is refused, as is a name with a control character;
+    the error names each such item by its position in ``label`` and its value. Linear in the input's size.
+    """
+    if values is None:
+        return []
+    text = isinstance(values, str)
+    if text:
         values = [values]
+    elif not isinstance(values, (list, tuple)):
+        raise AnsibleFilterError(f"{label}: {describe(values)} is not a list of user names; "
+                                 "give a list, or one string of names separated by new lines or commas")
     names: dict[str, str] = {}  # casefolded name -> the first spelling given: Active Directory names ignore case
-    for value in values or []:
-        for line in str(value).replace(",", "\n").splitlines():
-            name = line.strip()
-            if name:
+    refused: list[str] = []
+    for index, value in enumerate(values):
+        where = label if text else f"{label}[{index}]"
+        if not isinstance(value, str):
+            refused.append(f"{where}: {describe(value)} is not a user name")
+            continue
+        for line, name in enumerate(SEPARATORS.split(value), start=1):
+            name = name.strip()
+            bad = control_characters(name)
+            if bad:
+                part = f" (part {line})" if name != value.strip() else ""
+                refused.append(f"{where}{part}: {name!r} contains control characters ({', '.join(bad)})")
+            elif name:
                 names.setdefault(name.casefold(), name)
+    if refused:
+        more = f"; and {len(refused) - MAX_REFUSED} more" if len(refused) > MAX_REFUSED else ""
+        hint = f"; {QUOTE_HINT}" if any("is not a user name" in r for r in refused) else ""
+        raise AnsibleFilterError(f"{len(refused)} item(s) of {label} refused: {'; '.join(refused[:MAX_REFUSED])}{more}{hint}")
     return list(names.values())
 
 

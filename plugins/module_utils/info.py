@@ -17,6 +17,7 @@ from .client import LmusError
 from .client import describe_error
 from .client import error_code
 from .concurrency import Failure
+from .credentials import credential_argument_spec
 from .identity import directory_of
 from .identity import identity_argument_spec
 from .locate import Place
@@ -35,6 +36,7 @@ def info_argument_spec(**own: Any) -> dict[str, Any]:
         statuses=dict(type="list", elements="str", default=[]),
         domain=dict(type="str"),
         concurrency=dict(type="int", default=8),
+        **credential_argument_spec(),
         **identity_argument_spec(),
     )
 

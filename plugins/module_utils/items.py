@@ -18,6 +18,7 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
+from .credentials import credential_argument_spec
 from .identity import build_identity_provider
 from .identity import identity_argument_spec
 from .identity import identity_key
@@ -27,7 +28,9 @@ from .resources import Resource
 from .validation import LmusInputError
 from .validation import check_arn
 from .validation import check_concurrency
+from .validation import check_domain
 from .validation import check_instance_id
+from .validation import check_product
 from .validation import check_username
 
 MAX_CONCURRENCY = 64
@@ -61,7 +64,8 @@ class Item:
 def write_argument_spec(resource: Resource) -> dict[str, Any]:
     """The options of a write module; the item options are also options of ``users`` items."""
     place = {resource.place_option: dict(type="str"), resource.arn_option: dict(type="str")}
-    item = dict(place, username=dict(type="str"), domain=dict(type="str"), **identity_argument_spec())
+    # raw, not str: Ansible would turn a YAML true, 0123 or 12:30 into the names "True", "83" or "750"; check_username refuses them.
+    item = dict(place, username=dict(type="raw"), domain=dict(type="str"), **identity_argument_spec())
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict"),
@@ -69,6 +73,7 @@ def write_argument_spec(resource: Resource) -> dict[str, Any]:
         concurrency=dict(type="int", default=8),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
+        **credential_argument_spec(),
         **item,
     )
 
@@ -100,6 +105,10 @@ def parse_item(index: int, options: dict[str, Any], state: str, label: str, tags
     identity_provider = build_identity_provider(options.get("directory_id"), options.get("identity_provider"), prefix)
     if where is not None and resource.place_option == "instance_id":
         check_instance_id(where, prefix + "instance_id")
+    elif where is not None:
+        check_product(where, prefix + resource.place_option)
+    if options.get("domain") is not None:
+        check_domain(options["domain"], prefix + "domain")
     if arn is not None:
         if state != "absent":
             raise LmusInputError(f"{prefix}{resource.arn_option}: only valid with state=absent, got {arn!r} with state={state}")

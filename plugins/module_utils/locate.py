@@ -184,8 +184,28 @@ def is_match(resource: Resource, item: Item, record: Record) -> bool:
     return resource is ASSOCIATIONS or item.where is None or record.get("Product") == item.where
 
 
+# One index per list of records read (keyed by the list's id, which lives as long as the read): by user
+# name, casefolded, and by ARN, so that matching many items against a place costs one pass over it.
+_INDEXES: dict[int, tuple[list[Record], dict[Any, list[Record]]]] = {}
+
+
+def _index(resource: Resource, records: list[Record]) -> dict[Any, list[Record]]:
+    cached = _INDEXES.get(id(records))
+    if cached is not None and cached[0] is records:
+        return cached[1]
+    index: dict[Any, list[Record]] = {}
+    for record in records:
+        index.setdefault(str(record.get("Username") or "").casefold(), []).append(record)
+        if record.get(resource.arn_field):
+            index.setdefault(("arn", record[resource.arn_field]), []).append(record)
+    _INDEXES[id(records)] = (records, index)
+    return index
+
+
 def matches(resource: Resource, item: Item, records: list[Record]) -> list[Record]:
-    return [record for record in records if is_match(resource, item, record)]
+    """The item's records among ``records``, found through an index of them (see is_match for the rule)."""
+    key = ("arn", item.arn) if item.arn else (item.username or "").casefold()
+    return [record for record in _index(resource, records).get(key, []) if is_match(resource, item, record)]
 
 
 def _by_place_and_domain(resource: Resource, found: list[Record]) -> dict[tuple[str, Optional[str]], list[Record]]:

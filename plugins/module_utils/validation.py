@@ -7,44 +7,118 @@
 
 Every check raises LmusInputError with a message that names the option (as the
 user typed it, e.g. ``users[3].instance_id``) and the offending value.
+
+Identifiers are matched whole (``re.fullmatch``): a ``$`` would also match before a
+trailing new line. A user name must be a string: YAML turns unquoted ``yes``, ``0123``,
+``0x10``, ``12:30`` and empty items into booleans, numbers and null, and Ansible would
+turn those back into the strings ``True``, ``83``, ``16``, ``750`` and ``None``.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
 from typing import Any
 
-INSTANCE_ID_RE = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-DIRECTORY_ID_RE = re.compile(r"^(?:d|sd)-[0-9a-f]{10}$")
+INSTANCE_ID_RE = re.compile(r"i-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+DIRECTORY_ID_RE = re.compile(r"(?:d|sd)-[0-9a-f]{10}")
 # The pattern the service model gives for every ARN it takes.
-ARN_RE = re.compile(r"^arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{1,63}:[a-zA-Z0-9-\.]{1,510}/[a-zA-Z0-9-\.]{1,510}$")
+ARN_RE = re.compile(r"arn:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{1,63}:[a-z0-9-\.]{1,63}:[a-zA-Z0-9-\.]{1,510}/[a-zA-Z0-9-\.]{1,510}")
+# The model gives products as "valid values", not an enum, and the service may add some: any name
+# of letters, digits, "_", "." and "-" is passed on (items.py warns about one the model does not list).
+PRODUCT_RE = re.compile(r"[A-Za-z0-9_.-]+")
+
+# Unicode's control characters (category Cc): C0, DEL and C1.
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+QUOTE_HINT = ("quote user names in YAML, spelled as they are (for example \"0123\" or \"yes\"): unquoted, YAML reads yes, no, on, off, "
+              "true and false as booleans, 0123, 0x10 and 12:30 as the numbers 83, 16 and 750, and an empty item as null")
 
 
 class LmusInputError(ValueError):
     """Bad input found before any API call."""
 
 
+def yaml_value(value: Any) -> str:
+    """``value`` as YAML (flow style) shows it: null, true, 83, {"name": "jdoe"}, ["a", "b"]."""
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=repr)
+    except ValueError:  # a list or dict that contains itself
+        return repr(value)
+
+
+def yaml_kind(value: Any) -> str:
+    """What YAML made of a value that is not a string."""
+    if value is None:
+        return "YAML null: an empty item or value"
+    if isinstance(value, bool):
+        return "a YAML boolean"
+    if isinstance(value, (int, float)):
+        return "a YAML number"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return "a YAML date"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple, set)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def describe(value: Any) -> str:
+    """``value`` and what it is, for a message: ``true (a YAML boolean)``."""
+    return f"{yaml_value(value)} ({yaml_kind(value)})"
+
+
+def control_characters(value: str) -> list[str]:
+    """The control characters in ``value`` (Unicode category Cc: tab, new line, NUL, DEL, ...), each as repr, sorted."""
+    return sorted({repr(c) for c in CONTROL_RE.findall(value)})
+
+
 def check_instance_id(value: Any, option: str) -> str:
-    if not isinstance(value, str) or not INSTANCE_ID_RE.match(value):
+    if not isinstance(value, str) or not INSTANCE_ID_RE.fullmatch(value):
         raise LmusInputError(f"{option}: {value!r} is not a valid EC2 instance ID (expected 'i-' followed by 8 or 17 lowercase hex digits)")
     return value
 
 
 def check_directory_id(value: Any, option: str) -> str:
-    if not isinstance(value, str) or not DIRECTORY_ID_RE.match(value):
+    if not isinstance(value, str) or not DIRECTORY_ID_RE.fullmatch(value):
         raise LmusInputError(f"{option}: {value!r} is not a valid directory ID (expected 'd-' or 'sd-' followed by 10 lowercase hex digits)")
     return value
 
 
 def check_arn(value: Any, option: str) -> str:
-    if not isinstance(value, str) or not ARN_RE.match(value):
+    if not isinstance(value, str) or not ARN_RE.fullmatch(value):
         raise LmusInputError(f"{option}: {value!r} is not a valid ARN (expected arn:partition:service:region:account:type/id)")
     return value
 
 
+def check_product(value: Any, option: str) -> str:
+    if not isinstance(value, str) or not PRODUCT_RE.fullmatch(value):
+        raise LmusInputError(f"{option}: {value!r} is not a valid product name (expected letters, digits, '_', '.' or '-', "
+                             "for example OFFICE_PROFESSIONAL_PLUS)")
+    return value
+
+
 def check_username(value: Any, option: str) -> str:
-    if not isinstance(value, str) or not value.strip():
+    """A user name: a string (never a YAML boolean, number, null, list or mapping), not blank, without control characters."""
+    if value is not None and not isinstance(value, str):
+        raise LmusInputError(f"{option}: {describe(value)} is not a user name; {QUOTE_HINT}")
+    if value is None or not value.strip():
         raise LmusInputError(f"{option}: a non-empty user name is required, got {value!r}")
+    bad = control_characters(value)
+    if bad:
+        raise LmusInputError(f"{option}: {value!r} contains control characters ({', '.join(bad)}); a user name cannot")
+    return value
+
+
+def check_domain(value: str, option: str) -> str:
+    """A domain name without control characters."""
+    bad = control_characters(value)
+    if bad:
+        raise LmusInputError(f"{option}: {value!r} contains control characters ({', '.join(bad)}); a domain name cannot")
     return value
 
 

@@ -46,6 +46,14 @@ def test_missing_authorization_is_403(emu):
     assert emu.calls(error="MissingAuthenticationTokenException")
 
 
+def test_log_says_whether_a_session_token_came_never_its_value(emu):
+    token = "SENTINEL-session-token-0c4f"
+    raw_request(emu.url, "POST", "/instance/ListInstances", b"{}", AUTH)
+    raw_request(emu.url, "POST", "/instance/ListInstances", b"{}", dict(AUTH, **{"X-Amz-Security-Token": token}))
+    assert [entry["security_token"] for entry in emu.log] == [False, True]
+    assert token not in json.dumps(emu.log)
+
+
 def test_invalid_json_is_validation_error(emu):
     status, headers, body = raw_request(emu.url, "POST", "/instance/ListInstances", b"{not json", AUTH)
     assert (status, headers["x-amzn-errortype"]) == (400, "ValidationException")

@@ -7,14 +7,21 @@
 
 import json
 import os
+import signal
 import stat
+import subprocess
+import threading
+import time
 
+import pytest
 import yaml
 
 from harness import DIRECTORY
 from harness import DOMAIN
 from harness import MODULE
+from harness import ansible_env
 from harness import base_seed
+from harness import bin_path
 from harness import instance_id
 from harness import run_offboard
 from harness import words
@@ -53,6 +60,83 @@ def test_credentials_never_appear_in_output_logs_results_or_report(lmus_emulator
     assert_no_secret(everything_printed(verbose), everything_printed(json_run), everything_printed(as_option), report.read_text(),
                      json.dumps(emulator.log), json.dumps(emulator.state_dump()))
     assert stat.S_IMODE(os.stat(report).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("variable", ["AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"])
+def test_session_token_is_never_a_module_argument_nor_printed_with_ansible_debug(lmus_emulator_factory, ansible_factory, tmp_path, variable):
+    """The token reaches botocore from the environment (AWX sets only AWS_SECURITY_TOKEN), and nothing prints it."""
+    emulator = lmus_emulator_factory(seed=base_seed(instances=1, associations=[dict(instance_id=instance_id(1), username="alice", domain=DOMAIN)]))
+    report = tmp_path / "report.json"
+    run = run_offboard(ansible_factory(emulator), dict(offboard_usernames=["alice"], offboard_report_path=str(report)),
+                       env={variable: SENTINEL_TOKEN, "AWS_SECRET_ACCESS_KEY": SENTINEL_SECRET, "ANSIBLE_STDOUT_CALLBACK": "default",
+                            "ANSIBLE_VERBOSITY": "3", "ANSIBLE_DEBUG": "1", "ANSIBLE_DEBUG_BOTOCORE_LOGS": "1"})
+    assert run.rc == 0, run.stdout[-3000:]
+    printed = everything_printed(run)
+    assert "ESTABLISH LOCAL CONNECTION" in printed and "_execute_module (lmus.user_subscriptions.lmus_instance_user" in printed  # -vvv and debug on
+    assert "session_token" not in printed.split("_execute_module (lmus.user_subscriptions.lmus_instance_user", 1)[1].split("\n", 1)[0]
+    assert_no_secret(printed, report.read_text(encoding="utf-8"), json.dumps(emulator.log))
+    assert emulator.log and all(entry["security_token"] for entry in emulator.log), "a call went out without the session token"
+    assert len(emulator.calls(write=True)) == 1
+
+
+def _descendants(pid):
+    """``pid`` and every process below it (by parent pid, from /proc), parents first."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop(0)
+        found.append(current)
+        queue.extend(children.get(current, []))
+    return found
+
+
+def test_a_killed_run_leaves_no_secret_in_ansiballz_files(lmus_emulator_factory, tmp_path):
+    """SIGKILL while a module runs (an operator's kill -9, an OOM kill, a cancelled job): what stays on disk holds no secret."""
+    emulator = lmus_emulator_factory(seed=base_seed(instances=1, associations=[dict(instance_id=instance_id(1), username="alice", domain=DOMAIN)]))
+    called, release = threading.Event(), threading.Event()
+
+    def hold(operation, params):  # keep the first module run waiting on the service
+        called.set()
+        release.wait(60)
+
+    emulator.add_hook(hold)
+    home = tmp_path / "home"
+    home.mkdir()
+    departing = tmp_path / "departing.yml"
+    departing.write_text(yaml.safe_dump(dict(offboard_usernames=["alice"], offboard_endpoint_url=emulator.url)), encoding="utf-8")
+    # Ansible expands the default remote_tmp ~/.ansible/tmp from the user database, not from HOME: name it.
+    tmp = home / ".ansible" / "tmp"
+    env = ansible_env(HOME=str(home), AWS_SECURITY_TOKEN=SENTINEL_TOKEN, AWS_SECRET_ACCESS_KEY=SENTINEL_SECRET, ANSIBLE_KEEP_REMOTE_FILES="0",
+                      ANSIBLE_PIPELINING="0", ANSIBLE_REMOTE_TMP=str(tmp), ANSIBLE_REMOTE_TEMP=None, ANSIBLE_LOCAL_TEMP=str(tmp))
+    proc = subprocess.Popen([bin_path("ansible-playbook"), "lmus.user_subscriptions.offboard", "-e", f"@{departing}"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert called.wait(120), "the module never called the service"
+        for pid in _descendants(proc.pid):  # parents first: no worker lives on to clean up after its module
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(30)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+    time.sleep(0.5)
+    leftovers = [path for path in home.rglob("*") if path.is_file()]
+    assert any(path.name.startswith("AnsiballZ_") for path in leftovers), f"the kill left no module payload to inspect: {leftovers}"
+    for path in leftovers:
+        data = path.read_bytes()
+        assert SENTINEL_TOKEN.encode() not in data and SENTINEL_SECRET.encode() not in data, f"{path} holds a secret"
 
 
 def test_unusual_user_names_are_kept_literally_end_to_end(lmus_emulator_factory, ansible_factory, tmp_path):

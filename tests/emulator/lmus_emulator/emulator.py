@@ -275,14 +275,17 @@ class Emulator:
             return not self._stopping.wait(seconds)
         return True
 
-    def process(self, method, path, authorized, body):
-        """Handle one API request (transport-independent); returns a Reply."""
+    def process(self, method, path, authorized, body, security_token=False):
+        """Handle one API request (transport-independent); returns a Reply.
+
+        ``security_token``: whether the request carried an ``X-Amz-Security-Token`` header (logged as a boolean, never the value).
+        """
         operation = self.model.route(method, path)
         with self.lock:
             self._seq += 1
             entry = {"seq": self._seq, "time": time.time(), "operation": operation, "params": None, "status": None, "error": None,
                      "write": operation in WRITE_OPERATIONS, "fault": None, "method": method, "path": path.split("?", 1)[0],
-                     "duration": None, "request_id": None}
+                     "duration": None, "request_id": None, "security_token": bool(security_token)}
         started = time.monotonic()
         try:
             reply = self._process(operation, method, path, authorized, body, entry)

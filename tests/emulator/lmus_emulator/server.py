@@ -159,7 +159,9 @@ class Handler(BaseHTTPRequestHandler):
             status, payload = handle_admin(emulator, self.command, self.path, body)
             self._send(status, {"Content-Type": "application/json"}, json.dumps(payload).encode("utf-8"))
             return
-        reply = emulator.process(self.command, self.path, bool(self.headers.get("Authorization")), body)
+        # Only whether a session token came: never its value (nor any other header) is kept.
+        reply = emulator.process(self.command, self.path, bool(self.headers.get("Authorization")), body,
+                                 security_token=bool(self.headers.get("X-Amz-Security-Token")))
         if reply.drop:
             self._drop()
             return

@@ -3,6 +3,12 @@
 # Copyright: Contributors to the lmus.user_subscriptions project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+import datetime
+import time
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.lmus.user_subscriptions.plugins.filter import offboard
 
 IDP = {"active_directory_identity_provider": {"directory_id": "d-1234567890"}}
@@ -12,6 +18,50 @@ def test_departing_usernames_splits_survey_text_and_keeps_order():
     assert offboard.departing_usernames("alice\nbob, carol\n\n alice ") == ["alice", "bob", "carol"]
     assert offboard.departing_usernames(["o'brien", "Jane Doe", "zoë", "{{ x }}"]) == ["o'brien", "Jane Doe", "zoë", "{{ x }}"]
     assert offboard.departing_usernames([]) == []
+    assert offboard.departing_usernames(None) == []
+
+
+def test_departing_usernames_refuses_every_item_that_is_not_a_string_naming_position_and_value():
+    # What YAML makes of: leaver0001, an empty item, yes, 0123, 0x10, 12:30, {name: leaver0001}, [leaver0001, leaver0002], 2024-01-02
+    values = ["leaver0001", None, True, 83, 16, 750, {"name": "leaver0001"}, ["leaver0001", "leaver0002"], datetime.date(2024, 1, 2)]
+    with pytest.raises(AnsibleFilterError) as e:
+        offboard.departing_usernames(values, "offboard_usernames")
+    message = str(e.value)
+    assert message.startswith("8 item(s) of offboard_usernames refused: offboard_usernames[1]: null (YAML null: an empty item or value) is not a user name; ")
+    for shown in ["offboard_usernames[2]: true (a YAML boolean)", "offboard_usernames[3]: 83 (a YAML number)", "offboard_usernames[4]: 16 (a YAML number)",
+                  "offboard_usernames[5]: 750 (a YAML number)", 'offboard_usernames[6]: {"name": "leaver0001"} (a mapping)',
+                  'offboard_usernames[7]: ["leaver0001", "leaver0002"] (a list)', "offboard_usernames[8]: 2024-01-02 (a YAML date)"]:
+        assert shown + " is not a user name" in message
+    assert "quote user names in YAML" in message and '"0123"' in message and "an empty item as null" in message
+    # No string made of them anywhere: the names "None", "True", "83", "{'name': ..." never exist.
+    assert "'None'" not in message and "\"True\"" not in message
+
+
+def test_departing_usernames_refuses_a_value_that_is_no_list():
+    for value in (True, 83, {"name": "a"}):
+        with pytest.raises(AnsibleFilterError, match=r"^offboard_usernames: .* is not a list of user names"):
+            offboard.departing_usernames(value)
+
+
+def test_departing_usernames_refuses_control_characters_and_splits_only_on_new_lines_and_commas():
+    with pytest.raises(AnsibleFilterError) as e:
+        offboard.departing_usernames(["ok", "ali\tce", "bob\x1b[0m"])
+    assert "offboard_usernames[1]: 'ali\\tce' contains control characters ('\\t')" in str(e.value)
+    assert "offboard_usernames[2]: 'bob\\x1b[0m' contains control characters ('\\x1b')" in str(e.value)
+    with pytest.raises(AnsibleFilterError, match=r"offboard_usernames \(part 2\): 'b\\x0bc'"):
+        offboard.departing_usernames("a\nb\x0bc")  # str.splitlines() would have split this name in two
+    assert offboard.departing_usernames("a\r\nb\rc,d\n") == ["a", "b", "c", "d"]
+    assert offboard.departing_usernames(["yes", "0123", "None", "12:30"]) == ["yes", "0123", "None", "12:30"]  # quoted: kept as typed
+
+
+@pytest.mark.parametrize("shape", ["list", "survey text"])
+def test_departing_usernames_is_linear_100000_names_in_under_2_seconds(shape):
+    names = [f"leaver{n:06d}" for n in range(100_000)]
+    given = names + names[:1000] if shape == "list" else "\n".join(names[:50_000]) + "\n" + ", ".join(names[49_000:])  # 1,000 repeats
+    started = time.perf_counter()
+    assert offboard.departing_usernames(given) == names
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s for 101,000 names"
 
 
 def result(username, where, outcome, domain="corp.example.com", key="instance_id", **extra):

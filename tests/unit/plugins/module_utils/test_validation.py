@@ -3,6 +3,8 @@
 # Copyright: Contributors to the lmus.user_subscriptions project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+import datetime
+
 import pytest
 
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils import validation
@@ -90,3 +92,67 @@ def test_identity_key_groups_by_directory():
     b = {"ActiveDirectoryIdentityProvider": {"DirectoryId": "d-1234567890", "ActiveDirectoryType": "AWS_MANAGED"}}
     assert identity_key(a) == identity_key(b) == "d-1234567890"
     assert identity_key(None) is None
+
+
+# Hostile input: identifiers are checked whole; user names are strings without control characters.
+
+@pytest.mark.parametrize("check,good", [
+    (validation.check_instance_id, "i-04284ea17bdb7dab1"),
+    (validation.check_directory_id, "d-1234567890"),
+    (validation.check_arn, ARN),
+    (validation.check_product, "OFFICE_PROFESSIONAL_PLUS"),
+])
+@pytest.mark.parametrize("tail", ["\n", "\r\n", "\x00", " ", "\t"])
+def test_identifiers_are_matched_whole_so_a_trailing_newline_is_refused(check, good, tail):
+    assert check(good, "option") == good
+    with pytest.raises(LmusInputError) as e:
+        check(good + tail, "option")
+    assert str(e.value).startswith(f"option: {good + tail!r} is not a valid ")
+
+
+@pytest.mark.parametrize("value", ["OFFICE_PROFESSIONAL_PLUS", "VISUAL_STUDIO_ENTERPRISE", "A_NEW_PRODUCT_2030", "Office.Standard-2"])
+def test_product_accepts_any_name_of_letters_digits_and_underscores(value):
+    assert validation.check_product(value, "product") == value
+
+
+@pytest.mark.parametrize("value", ["", "OFFICE STANDARD", " OFFICE_STANDARD", "OFFICE\x1bSTANDARD", "OFFICE/STANDARD", None, 3, True])
+def test_product_refuses_whitespace_control_characters_and_non_strings(value):
+    with pytest.raises(LmusInputError, match=r"^users\[3\]\.product: .* is not a valid product name"):
+        validation.check_product(value, "users[3].product")
+
+
+@pytest.mark.parametrize("value,shown", [
+    (True, "true (a YAML boolean)"),
+    (False, "false (a YAML boolean)"),
+    (83, "83 (a YAML number)"),
+    (750, "750 (a YAML number)"),
+    (1.5, "1.5 (a YAML number)"),
+    ({"name": "leaver0001"}, '{"name": "leaver0001"} (a mapping)'),
+    (["leaver0001", "leaver0002"], '["leaver0001", "leaver0002"] (a list)'),
+])
+def test_username_that_is_not_a_string_is_refused_naming_the_option_the_value_and_the_hint(value, shown):
+    with pytest.raises(LmusInputError) as e:
+        validation.check_username(value, "users[3].username")
+    message = str(e.value)
+    assert message.startswith(f"users[3].username: {shown} is not a user name; quote user names in YAML")
+    assert '"0123"' in message and "12:30" in message
+
+
+@pytest.mark.parametrize("value", ["alice\n", "ali\x00ce", "\x1b[31malice", "alice\x7f", "al\u0085ice", "a\tb"])
+def test_username_with_control_characters_is_refused(value):
+    with pytest.raises(LmusInputError, match=r"^username: .* contains control characters"):
+        validation.check_username(value, "username")
+
+
+def test_domain_with_control_characters_is_refused():
+    assert validation.check_domain("corp.example.com", "domain") == "corp.example.com"
+    with pytest.raises(LmusInputError, match=r"^users\[1\]\.domain: 'corp.example.com\\n' contains control characters"):
+        validation.check_domain("corp.example.com\n", "users[1].domain")
+
+
+def test_yaml_values_are_shown_as_yaml_writes_them():
+    assert validation.describe(None) == "null (YAML null: an empty item or value)"
+    assert validation.describe(datetime.date(2024, 1, 2)) == "2024-01-02 (a YAML date)"
+    loop = []
+    loop.append(loop)
+    assert validation.describe(loop) == "[[...]] (a list)"
