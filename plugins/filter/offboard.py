@@ -13,6 +13,7 @@ from typing import Optional
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.names import name_key
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import QUOTE_HINT
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import control_characters
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import describe
@@ -46,7 +47,7 @@ def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[
     elif not isinstance(values, (list, tuple)):
         raise AnsibleFilterError(f"{label}: {describe(values)} is not a list of user names; "
                                  "give a list, or one string of names separated by new lines or commas")
-    names: dict[str, str] = {}  # casefolded name -> the first spelling given: Active Directory names ignore case
+    names: dict[str, str] = {}  # name key -> the first spelling given: Active Directory names ignore case
     refused: list[str] = []
     for index, value in enumerate(values):
         where = label if text else f"{label}[{index}]"
@@ -60,7 +61,7 @@ def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[
                 part = f" (part {line})" if name != value.strip() else ""
                 refused.append(f"{where}{part}: {name!r} contains control characters ({', '.join(bad)})")
             elif name:
-                names.setdefault(name.casefold(), name)
+                names.setdefault(name_key(name), name)
     if refused:
         more = f"; and {len(refused) - MAX_REFUSED} more" if len(refused) > MAX_REFUSED else ""
         hint = f"; {QUOTE_HINT}" if any("is not a user name" in r for r in refused) else ""
@@ -77,7 +78,7 @@ def offboard_user_items(usernames: list[str], key: Optional[str] = None, values:
     batch result) leaves out the users whose removal from an instance failed there.
     """
     kept = set(_still_associated(withheld))
-    names = [name for name in usernames if name.casefold() not in kept]
+    names = [name for name in usernames if name_key(name) not in kept]
     if not values:
         return [dict(username=name) for name in names]
     return [{"username": name, key: value} for name in names for value in values]
@@ -89,7 +90,7 @@ def _still_associated(disassociated: Optional[dict[str, Any]]) -> dict[str, list
     failed: dict[str, list[dict[str, Any]]] = {}
     for item in (disassociated or {}).get("results") or []:
         if item.get("failed") and item.get("username"):
-            failed.setdefault(item["username"].casefold(), []).append(item)
+            failed.setdefault(name_key(item["username"]), []).append(item)
     return failed
 
 
@@ -144,8 +145,8 @@ def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]
                                              directory_id=None, arn=None, code=None,
                                              msg=f"product subscriptions kept: {name} may still be associated with instance {instance}: the "
                                                  f"{why}; AWS stops an Office or Visual Studio subscription only once the user is on no instance"))
-    seen = {name.casefold() for name in found if name}
-    report["not_found"] = [dict(username=name) for name in usernames if name.casefold() not in seen]
+    seen = {name_key(name) for name in found if name}
+    report["not_found"] = [dict(username=name) for name in usernames if name_key(name) not in seen]
     report["dry_run"] = bool(dry_run)
     report["usernames"] = list(usernames)
     report["counts"] = {outcome: len(report[outcome]) for outcome in OUTCOMES}

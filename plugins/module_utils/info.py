@@ -21,6 +21,7 @@ from .credentials import credential_argument_spec
 from .identity import directory_of
 from .identity import identity_argument_spec
 from .locate import Place
+from .names import name_key
 from .locate import read_places
 from .resources import ASSOCIATIONS
 from .resources import Record
@@ -49,9 +50,9 @@ def failure(error: BaseException, **where: Any) -> dict[str, Any]:
 def keep(record: Record, usernames: set[str], statuses: list[str], domain: Optional[str]) -> bool:
     """Whether a record passes the info modules' filters (each optional), matched as the write modules match.
 
-    User names (casefolded), statuses and domains compare without regard to case; a record without a domain matches any.
+    User names (as Active Directory compares them, names.py), statuses and domains compare without regard to case; a record without a domain matches any.
     """
-    if usernames and str(record.get("Username") or "").casefold() not in usernames:
+    if usernames and name_key(str(record.get("Username") or "")) not in usernames:
         return False
     if statuses and str(record.get("Status") or "").upper() not in {status.upper() for status in statuses}:
         return False
@@ -60,7 +61,7 @@ def keep(record: Record, usernames: set[str], statuses: list[str], domain: Optio
 
 def list_records(client: Any, resource: Resource, places: list[Place], params: dict[str, Any]) -> tuple[list[Record], list[dict[str, Any]]]:
     """The records at ``places`` that pass the filters in ``params``, and the places that could not be read."""
-    usernames = {name.casefold() for name in params["usernames"]}
+    usernames = {name_key(name) for name in params["usernames"]}
     reads = read_places(client, resource, places, params["concurrency"])
     records, failures = [], []
     for where, read in reads.items():

@@ -22,6 +22,7 @@ from .credentials import credential_argument_spec
 from .identity import build_identity_provider
 from .identity import identity_argument_spec
 from .identity import identity_key
+from .names import name_key
 from .resources import PRODUCTS
 from .resources import SUBSCRIPTIONS
 from .resources import Resource
@@ -58,7 +59,7 @@ class Item:
         """Two items with the same key are the same request."""
         if self.arn:
             return ("arn", self.arn)
-        return ((self.username or "").casefold(), (self.domain or "").lower() or None, self.where, identity_key(self.identity_provider))
+        return (name_key(self.username or ""), (self.domain or "").lower() or None, self.where, identity_key(self.identity_provider))
 
 
 def write_argument_spec(resource: Resource) -> dict[str, Any]:

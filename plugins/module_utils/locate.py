@@ -34,6 +34,7 @@ from .concurrency import run_bounded
 from .identity import directory_of
 from .identity import identity_key
 from .items import Item
+from .names import name_key
 from .resources import ASSOCIATIONS
 from .resources import SUBSCRIPTIONS
 from .resources import Record
@@ -170,7 +171,7 @@ def _placed(item: Item) -> bool:
 
 def same_name(a: Optional[str], b: Optional[str]) -> bool:
     """Active Directory user names compare without regard to case."""
-    return a is not None and b is not None and a.casefold() == b.casefold()
+    return a is not None and b is not None and name_key(a) == name_key(b)
 
 
 def is_match(resource: Resource, item: Item, record: Record) -> bool:
@@ -185,7 +186,7 @@ def is_match(resource: Resource, item: Item, record: Record) -> bool:
 
 
 # One index per list of records read (keyed by the list's id, which lives as long as the read): by user
-# name, casefolded, and by ARN, so that matching many items against a place costs one pass over it.
+# name (names.py's key), and by ARN, so that matching many items against a place costs one pass over it.
 _INDEXES: dict[int, tuple[list[Record], dict[Any, list[Record]]]] = {}
 
 
@@ -195,7 +196,7 @@ def _index(resource: Resource, records: list[Record]) -> dict[Any, list[Record]]
         return cached[1]
     index: dict[Any, list[Record]] = {}
     for record in records:
-        index.setdefault(str(record.get("Username") or "").casefold(), []).append(record)
+        index.setdefault(name_key(str(record.get("Username") or "")), []).append(record)
         if record.get(resource.arn_field):
             index.setdefault(("arn", record[resource.arn_field]), []).append(record)
     _INDEXES[id(records)] = (records, index)
@@ -204,7 +205,7 @@ def _index(resource: Resource, records: list[Record]) -> dict[Any, list[Record]]
 
 def matches(resource: Resource, item: Item, records: list[Record]) -> list[Record]:
     """The item's records among ``records``, found through an index of them (see is_match for the rule)."""
-    key = ("arn", item.arn) if item.arn else (item.username or "").casefold()
+    key = ("arn", item.arn) if item.arn else name_key(item.username or "")
     return [record for record in _index(resource, records).get(key, []) if is_match(resource, item, record)]
 
 

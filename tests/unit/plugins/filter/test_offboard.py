@@ -163,3 +163,7 @@ def test_a_record_without_domain_keeps_none_in_the_report():
     entry = dict(result("a", "i-1", "removed", domain="corp.example.com", arn="arn:1"))
     entry["instance_user"]["domain"] = None
     assert offboard.offboard_report(["a"], dict(results=[entry]), None)["disassociated"][0]["domain"] is None
+
+
+def test_names_that_active_directory_keeps_apart_stay_apart():
+    assert offboard.departing_usernames(["Strauss", "Strauß", "kelvin", "\u212aelvin", "KELVIN"]) == ["Strauss", "Strauß", "kelvin", "\u212aelvin"]

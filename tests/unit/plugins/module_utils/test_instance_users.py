@@ -363,3 +363,9 @@ def test_a_lost_connection_is_named_as_such():
     lost = LmusError(message="Failed to disassociate", exception=botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:1"))
     assert failure_code(lost) == "EndpointConnectionError"
     assert failure_code(None) is None
+
+
+def test_a_name_that_only_full_case_folding_would_equate_is_another_person():
+    client = FakeClient([association("strauß", I1), association("\u212aelvin", I1, n=1)])
+    outcomes = run(client, "absent", [item("strauss"), item("kelvin")])
+    assert client.writes() == [] and all(o.outcome == "not_found" for o in outcomes)
