@@ -180,7 +180,16 @@ def test_identifiers_with_a_trailing_newline_are_refused_before_any_api_call(wor
 def test_role_refuses_an_instance_id_with_a_trailing_newline_instead_of_reporting_not_found(world, ansible_factory):
     run = offboard_with_vars_text(ansible_factory(world), f'offboard_usernames: [leaver0001]\noffboard_instance_ids: ["{I1}\\n"]\n')
     assert run.rc != 0
-    assert f"users[0].instance_id: '{I1}\\n' is not a valid EC2 instance ID" in run.last["msg"], run.last["msg"]
+    assert "Not well formed, nothing was done" in run.last["msg"] and I1 in run.last["msg"], run.last["msg"]
+    assert world.log == [] and untouched(world)
+
+
+@pytest.mark.parametrize("line", ['offboard_products: ["OFFICE_PROFESSIONAL_PLUS\\n"]', 'offboard_products: ["OFFICE STANDARD"]',
+                                  'offboard_directory_id: "d-1234567890\\n"'])
+def test_role_refuses_a_malformed_product_or_directory_before_any_api_call(world, ansible_factory, line):
+    # Checked by the product module alone, a bad product would be refused only after the disassociations.
+    run = offboard_with_vars_text(ansible_factory(world), f"offboard_usernames: [leaver0001]\n{line}\n")
+    assert run.rc != 0 and "Not well formed, nothing was done" in run.last["msg"], run.last["msg"]
     assert world.log == [] and untouched(world)
 
 
