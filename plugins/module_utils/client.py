@@ -11,10 +11,12 @@ from typing import Any
 from typing import Optional
 
 try:
+    import boto3
     import botocore
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
@@ -47,11 +49,36 @@ def connect(module: Any, concurrency: int = 1) -> Any:
     botocore's retries as configured there are the only layer instead.
     """
     module.require_botocore_at_least(MINIMUM_BOTOCORE, reason="to manage user-based subscriptions")
+    require_credentials(module)
     config = botocore.config.Config(max_pool_connections=max(1, concurrency), retries={"total_max_attempts": 1, "mode": "standard"})
     client = module.client(SERVICE, config=config)
     if "retries" not in (module.params.get("aws_config") or {}):
         RetryPolicy().attach(client)
     return client
+
+
+NO_CREDENTIALS = (
+    "no AWS credentials were found, nothing was called: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+    "(with AWS_SESSION_TOKEN or AWS_SECURITY_TOKEN for temporary credentials) in the environment of the task, "
+    "or run where an instance or container role provides them"
+)
+
+
+def require_credentials(module: Any) -> None:
+    """Fail before any API call when botocore's credential chain finds nothing.
+
+    Without this, the first read fails on every item with NoCredentialsError; here the run stops at once, and says how to
+    give them. The chain is botocore's own (explicit options, the environment, the profile, then a container or instance role).
+    """
+    _region, _endpoint, params = get_aws_connection_info(module)
+    if params.get("aws_access_key_id"):
+        return
+    try:
+        found = boto3.session.Session(profile_name=params.get("profile_name")).get_credentials()
+    except botocore.exceptions.BotoCoreError:
+        return  # a missing or broken profile: amazon.aws's connection below reports it
+    if found is None:
+        module.fail_json(msg=NO_CREDENTIALS)
 
 
 def error_code(exception: Optional[BaseException]) -> Optional[str]:

@@ -68,6 +68,7 @@ class Entry:
     error: Optional[BaseException] = None
     who: str = ""  # names the item in messages
     note: str = ""  # why nothing was found
+    reason: Optional[str] = None  # the same as a word (NOT_FOUND_REASONS)
 
 
 # ---------------------------------------------------------------- names in messages
@@ -222,20 +223,24 @@ def _by_place_and_domain(resource: Resource, found: list[Record]) -> dict[tuple[
     return groups
 
 
-def _not_found(resource: Resource, item: Item, candidates: list[Place]) -> str:
+# Why an item has no record, as data (results[].reason): the places were read and hold none of the user's records;
+# the instance the item names is not among those ListInstances returns (unknown here: another region or account,
+# a typo, or deregistered); no instance (with the item's identity provider) is listed; no identity provider is registered.
+NO_RECORD, INSTANCE_NOT_LISTED, NO_INSTANCE, NO_IDENTITY_PROVIDER = "no_record", "instance_not_listed", "no_instance", "no_identity_provider"
+
+
+def _not_found(resource: Resource, item: Item, candidates: list[Place]) -> tuple[str, str]:
+    """Why the item has no record: (reason, message)."""
     if resource is SUBSCRIPTIONS:
         if not candidates:
-            return f"{who(resource, item)}: no identity provider is registered (ListIdentityProviders), nothing to remove"
-        return f"no {who(resource, item)} was found under the {len(candidates)} identity provider(s) read, nothing to remove"
+            return NO_IDENTITY_PROVIDER, f"{who(resource, item)}: no identity provider is registered (ListIdentityProviders), nothing to remove"
+        return NO_RECORD, f"no {who(resource, item)} was found under the {len(candidates)} identity provider(s) read, nothing to remove"
     if candidates:
-        return f"{who(resource, item)} has no association on the {len(candidates)} instance(s) read, nothing to remove"
+        return NO_RECORD, f"{who(resource, item)} has no association on the {len(candidates)} instance(s) read, nothing to remove"
     if item.where:
-        reason = "the instance was not found"
-    elif item.identity_provider:
-        reason = "no instance has this identity provider"
-    else:
-        reason = "no instance was found"
-    return f"{who(resource, item)}: {reason} (ListInstances), nothing to remove"
+        return INSTANCE_NOT_LISTED, f"{who(resource, item)}: the instance was not found (ListInstances), nothing to remove"
+    because = "no instance has this identity provider" if item.identity_provider else "no instance was found"
+    return NO_INSTANCE, f"{who(resource, item)}: {because} (ListInstances), nothing to remove"
 
 
 def entries_of(resource: Resource, item: Item, candidates: Union[list[Place], Failure], reads: dict[Place, Read]) -> list[Entry]:
@@ -260,7 +265,10 @@ def entries_of(resource: Resource, item: Item, candidates: Union[list[Place], Fa
             for (found_where, domain), records in _by_place_and_domain(resource, matches(resource, item, read)).items():
                 here = item.at(found_where, where.identity_provider, records[0].get("Domain") if domain else None, records[0].get("Username"))
                 entries.append(Entry(here, where, records, who=who(resource, here)))
-    return entries or [Entry(item, None, who=who(resource, item), note=_not_found(resource, item, candidates))]
+    if entries:
+        return entries
+    reason, note = _not_found(resource, item, candidates)
+    return [Entry(item, None, who=who(resource, item), note=note, reason=reason)]
 
 
 def _entry_by_arn(resource: Resource, item: Item, candidates: list[Place], reads: dict[Place, Read]) -> Entry:
@@ -277,7 +285,8 @@ def _entry_by_arn(resource: Resource, item: Item, candidates: list[Place], reads
                 return Entry(here, where, [record], who=who(resource, here))
     if unread is not None:
         return Entry(item, None, error=unread.exception, who=f"{resource.noun} {item.arn} could not be looked for")
-    return Entry(item, None, who=who(resource, item), note=f"no {resource.noun} with ARN {item.arn} was found, nothing to remove")
+    return Entry(item, None, who=who(resource, item), note=f"no {resource.noun} with ARN {item.arn} was found, nothing to remove",
+                 reason=NO_RECORD)
 
 
 # ---------------------------------------------------------------- locating

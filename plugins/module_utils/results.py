@@ -18,8 +18,10 @@ from typing import Optional
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from .client import error_code
+from .converge import NOT_FOUND
 from .converge import Outcome
 from .identity import directory_of
+from .locate import NO_RECORD
 from .resources import Record
 from .resources import Resource
 
@@ -55,6 +57,7 @@ def entry_result(resource: Resource, outcome: Outcome) -> dict[str, Any]:
         "status": (outcome.after or {}).get("Status"),
         "settled": outcome.settled,
         "duplicate_of": outcome.duplicate_of,
+        "reason": (outcome.entry.reason or NO_RECORD) if outcome.outcome == NOT_FOUND else None,
         resource.result_key: to_result(outcome.after),
     }
 
@@ -105,6 +108,11 @@ def exit_single(module: Any, resource: Resource, outcome: Outcome) -> None:
 def exit_batch(module: Any, resource: Resource, outcomes: list[Outcome], repeats: dict[int, int]) -> None:
     items = len(module.params["users"])
     results = batch_results(resource, outcomes, repeats, items)
+    if module.no_log:
+        # The task has no_log. ansible-core 2.19 takes a ``results`` list for a loop's results, and censors only
+        # the entries that carry this mark: without it every entry, user names included, would be shown.
+        for result in results:
+            result["_ansible_no_log"] = True
     for index, first in sorted(repeats.items()):
         module.warn(f"users[{index}] repeats users[{first}]; it was handled once")
     failed = [r for r in results if r["failed"]]
