@@ -19,8 +19,9 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import describe
 
 OUTCOMES = ("disassociated", "unsubscribed", "already_absent", "not_found", "failed")
-# Lines per section of the summary; the report itself has every record.
+# Lines per section of the summary, and names per line; the report itself has every record.
 MAX_LINES = 10
+MAX_NAMES = 20
 # A survey's text holds one name per line or comma. Only these end a line: str.splitlines() would
 # also split on other control characters, which are refused in a name instead.
 SEPARATORS = re.compile(r"\r\n|[\r\n,]")
@@ -124,12 +125,20 @@ def _records(result: Optional[dict[str, Any]], where: str, removed: str, report:
         seen.add(item.get("username"))
 
 
+def _unknown_instances(disassociated: Optional[dict[str, Any]]) -> list[str]:
+    """The instance IDs that items named and ListInstances does not return, sorted."""
+    return sorted({item["instance_id"] for item in (disassociated or {}).get("results") or []
+                   if item.get("reason") == "instance_not_listed" and item.get("instance_id")})
+
+
 def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]] = None, unsubscribed: Optional[dict[str, Any]] = None,
-                    dry_run: bool = False) -> dict[str, Any]:
+                    dry_run: bool = False, run: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """The offboarding report: every departing user ends in at least one known outcome.
 
     ``disassociated`` / ``unsubscribed`` are the registered batch results of the write
-    modules (None when skipped). A user with no record and no failure anywhere is not_found.
+    modules (None when skipped, or when the step stopped before returning results). A user with
+    no record and no failure anywhere is not_found. ``run`` describes the run: ``started`` (UTC,
+    ISO 8601), ``region``, and ``stopped`` (why a step ended without results, or None).
     """
     report: dict[str, Any] = {outcome: [] for outcome in OUTCOMES}
     found: set[str] = set()
@@ -147,16 +156,41 @@ def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]
                                                  f"{why}; AWS stops an Office or Visual Studio subscription only once the user is on no instance"))
     seen = {name_key(name) for name in found if name}
     report["not_found"] = [dict(username=name) for name in usernames if name_key(name) not in seen]
+    report["unknown_instance_ids"] = _unknown_instances(disassociated)
     report["dry_run"] = bool(dry_run)
+    run = run or {}
+    report["started"] = run.get("started")
+    report["region"] = run.get("region")
+    report["stopped"] = run.get("stopped")
     report["usernames"] = list(usernames)
     report["counts"] = {outcome: len(report[outcome]) for outcome in OUTCOMES}
     # Writes the service accepted but that could not be seen done (a wait that timed out or could not read): removed, not confirmed.
     report["counts"]["unsettled"] = sum(1 for key in ("disassociated", "unsubscribed") for record in report[key] if record.get("settled") is False)
+    report["counts"]["unknown_instance_ids"] = len(report["unknown_instance_ids"])
     return report
 
 
-def offboard_summary(report: dict[str, Any]) -> list[str]:
-    """A few lines for people: counts per outcome, then per instance."""
+def _bounded(values: list[str], limit: int = MAX_NAMES) -> str:
+    """``a, b, c`` or ``a, b, c and 7 more``."""
+    shown = ", ".join(values[:limit])
+    return f"{shown} and {len(values) - limit} more" if len(values) > limit else shown
+
+
+def _tally(values: list[Optional[str]]) -> str:
+    """``3 AccessDeniedException, 1 ThrottlingException``, most frequent first."""
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value or "no code"] = counts.get(value or "no code", 0) + 1
+    return ", ".join(f"{n} {code}" for code, n in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])))
+
+
+def offboard_summary(report: dict[str, Any], names: bool = True) -> list[str]:
+    """A few lines for the job log: counts, then per instance, then what an operator must act on.
+
+    The users found nowhere (usually a typo), the unknown instance IDs and the failures with their codes are
+    named, each list bounded (``and N more``; the report has everything). With ``names`` false (offboard_no_log),
+    no user name appears: the same lines give counts instead.
+    """
     counts = report["counts"]
     head = "Offboarding dry run" if report.get("dry_run") else "Offboarding"
     verb = "would be " if report.get("dry_run") else ""
@@ -165,6 +199,9 @@ def offboard_summary(report: dict[str, Any]) -> list[str]:
         f"{counts['unsubscribed']} subscription(s) {verb}stopped, {counts['already_absent']} already absent, "
         f"{counts['not_found']} user(s) not found, {counts['failed']} failure(s)"
     ]
+    if report.get("stopped"):
+        why = report["stopped"] if names else "a step failed without results; the report file says which and why"
+        lines.append(f"  STOPPED before the end: {why}")
     per_instance = {}
     for outcome in ("disassociated", "already_absent", "failed"):
         for record in report[outcome]:
@@ -176,16 +213,39 @@ def offboard_summary(report: dict[str, Any]) -> list[str]:
         lines.append(f"  {instance_id}: " + ", ".join(f"{n} {outcome.replace('_', ' ')}" for outcome, n in sorted(per_instance[instance_id].items())))
     if len(busiest) > MAX_LINES:
         lines.append(f"  ... and {len(busiest) - MAX_LINES} more instance(s); the report has every record")
-    for record in report["failed"][:MAX_LINES]:
-        lines.append(f"  FAILED {record.get('username')}: {record.get('msg')}")
-    if len(report["failed"]) > MAX_LINES:
-        lines.append(f"  ... and {len(report['failed']) - MAX_LINES} more failure(s)")
+    unknown = report.get("unknown_instance_ids") or []
+    if unknown:
+        lines.append(f"  UNKNOWN INSTANCE IDS ({len(unknown)}, not listed by ListInstances in {report.get('region') or 'this region'}; "
+                     f"nothing was done there): {_bounded(unknown)}")
+    not_found = [record["username"] for record in report["not_found"]]
+    if not_found:
+        listed = _bounded(not_found) if names else "names in the report file"
+        lines.append(f"  NOT FOUND ({len(not_found)}, on no instance and in no subscription; check the spelling): {listed}")
+    if names:
+        for record in report["failed"][:MAX_LINES]:
+            lines.append(f"  FAILED [{record.get('code') or 'no code'}] {record.get('username')}: {record.get('msg')}")
+        if len(report["failed"]) > MAX_LINES:
+            lines.append(f"  ... and {len(report['failed']) - MAX_LINES} more failure(s)")
+    elif report["failed"]:
+        lines.append(f"  FAILED ({len(report['failed'])}): {_tally([r.get('code') for r in report['failed']])}; names in the report file")
     unsettled = [r for key in ("disassociated", "unsubscribed") for r in report[key] if r.get("settled") is False]
-    for record in unsettled[:MAX_LINES]:
-        lines.append(f"  NOT CONFIRMED {record.get('username')} (removed, but not seen done): {record.get('msg')}")
-    if len(unsettled) > MAX_LINES:
-        lines.append(f"  ... and {len(unsettled) - MAX_LINES} more removal(s) not confirmed")
+    if names:
+        for record in unsettled[:MAX_LINES]:
+            lines.append(f"  NOT CONFIRMED {record.get('username')} (removed, but not seen done): {record.get('msg')}")
+        if len(unsettled) > MAX_LINES:
+            lines.append(f"  ... and {len(unsettled) - MAX_LINES} more removal(s) not confirmed")
+    elif unsettled:
+        lines.append(f"  NOT CONFIRMED ({len(unsettled)}): removed, but not seen done; names in the report file")
     return lines
+
+
+def offboard_published(report: dict[str, Any], names: bool = True, path: Optional[str] = None) -> dict[str, Any]:
+    """What the role publishes with set_stats: the report with the path of its file, or (``names`` false) only
+    what holds no user name: counts, dry_run, started, region, unknown instance IDs, whether a step stopped, and the file's path."""
+    if names:
+        return dict(report, report_file=path)
+    kept = ("counts", "dry_run", "started", "region", "unknown_instance_ids")
+    return dict({key: report.get(key) for key in kept}, stopped=bool(report.get("stopped")), report_file=path)
 
 
 class FilterModule:
@@ -195,4 +255,5 @@ class FilterModule:
             offboard_user_items=offboard_user_items,
             offboard_report=offboard_report,
             offboard_summary=offboard_summary,
+            offboard_published=offboard_published,
         )

@@ -102,7 +102,7 @@ def test_role_refuses_items_that_are_not_strings_naming_each_position_and_value(
 def test_role_takes_quoted_names_literally(world, ansible_factory):
     run = offboard_with_vars_text(ansible_factory(world), 'offboard_usernames: ["yes", "0123", "None"]\n', check=True)
     assert run.rc == 0, run.stdout[-3000:]
-    report = run.task("Build the report")["ansible_facts"]["offboard_report"]
+    report = run.task("Set the report fact")["ansible_facts"]["offboard_report"]
     assert report["usernames"] == ["yes", "0123", "None"]
     assert sorted(r["username"] for r in report["disassociated"]) == ["0123", "None", "yes"]
 

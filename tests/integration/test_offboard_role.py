@@ -59,7 +59,7 @@ def live(emulator, usernames):
 
 
 def report_of(run):
-    return run.task("Build the report")["ansible_facts"]["offboard_report"]
+    return run.task("Set the report fact")["ansible_facts"]["offboard_report"]
 
 
 def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
@@ -78,7 +78,7 @@ def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
     assert (first_pages.count("ListIdentityProviders"), first_pages.count("ListProductSubscriptions")) == (1, 2)
     dry_report = report_of(dry)
     assert dry_report["dry_run"] is True
-    assert dry_report["counts"] == dict(disassociated=5, unsubscribed=3, already_absent=2, not_found=1, failed=0, unsettled=0)
+    assert dry_report["counts"] == dict(disassociated=5, unsubscribed=3, already_absent=2, not_found=1, failed=0, unsettled=0, unknown_instance_ids=0)
     assert json.loads(path.read_text())["dry_run"] is True
 
     org.clear_log()
@@ -103,7 +103,7 @@ def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
     summary = real.task("Show the summary")["msg"]
     assert summary[0].startswith("Offboarding of 3 user(s): 5 association(s) removed, 3 subscription(s) stopped")
     assert f"  {instance_id(1)}: 2 disassociated" in summary
-    assert real.report.get("global_custom_stats", {}).get("offboard_report", {}).get("counts") == report["counts"]
+    assert real.report.get("global_custom_stats", {}).get("offboard_published_report", {}).get("counts") == report["counts"]
 
     org.clear_log()
     rerun = run_offboard(ansible, departing)

@@ -476,17 +476,16 @@ def test_awx_style_offboarding_uses_only_the_policy_and_the_runbook_undo_restore
     assert operations == policy_actions(DOCS / "iam-policy.json"), "the offboarding run called other operations than iam-policy.json lists"
     assert all(entry["error"] is None for entry in emulator.log)
 
-    artifact = real_report["global_custom_stats"]["offboard_report"]
-    assert dry_report["global_custom_stats"]["offboard_report"]["dry_run"] is True
-    assert artifact["counts"] == dict(disassociated=3, unsubscribed=1, already_absent=1, not_found=1, failed=0, unsettled=0)
+    artifact = real_report["global_custom_stats"]["offboard_published_report"]
+    assert dry_report["global_custom_stats"]["offboard_published_report"]["dry_run"] is True
+    assert artifact["counts"] == dict(disassociated=3, unsubscribed=1, already_absent=1, not_found=1, failed=0, unsettled=0, unknown_instance_ids=0)
+    assert artifact.pop("report_file") == str(report_path)
     assert json.loads(report_path.read_text(encoding="utf-8")) == artifact
     assert stat.S_IMODE(report_path.stat().st_mode) == 0o600
     assert _live(emulator) == ([("staying", iid(2))], [("staying", "OFFICE_PROFESSIONAL_PLUS")])
 
-    [undo] = [b for b in markdown_blocks(DOCS / "offboarding-runbook.md", "yaml") if "Undo an offboarding run" in b]
-    undo_path = tmp_path / "undo-offboarding.yml"
-    undo_path.write_text(undo.replace("d-1234567890", DIRECTORY), encoding="utf-8")
-    proc = run([bin_path("ansible-playbook"), str(undo_path), "-e", f"report_path={report_path}"], env=ansible_env(AWS_URL=emulator.url), cwd=tmp_path)
+    proc = run([bin_path("ansible-playbook"), f"{COLLECTION}.undo_offboard", "-e", f"offboard_undo_report={report_path}"],
+               env=ansible_env(AWS_URL=emulator.url), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert _live(emulator) == before
 
