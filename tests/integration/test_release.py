@@ -556,6 +556,19 @@ def test_built_tarball_installs_beside_amazon_aws_and_runs(lmus_emulator_factory
     assert [e["operation"] for e in emulator.log if e["operation"]] == ["ListInstances", "ListUserAssociations"]
 
 
+def test_public_url_is_set_in_galaxy_yml_only():
+    """Galaxy refuses a collection without `repository`; the URL is set once, in galaxy.yml (docs/releasing.md)."""
+    galaxy = _galaxy()
+    repository = galaxy["repository"]
+    assert re.fullmatch(r"https://[^\s/]+/\S+[^/]", repository), repository
+    for key in ("documentation", "issues"):
+        assert galaxy[key].startswith(repository + "/"), (key, galaxy[key])
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    elsewhere = [f for f in files if f and f != "galaxy.yml" and (ROOT / f).is_file()
+                 and repository.encode() in (ROOT / f).read_bytes()]
+    assert not elsewhere, f"{repository} is also written in {elsewhere}: set it in galaxy.yml only"
+
+
 def test_roles_have_a_readme_naming_only_their_variables():
     """galaxy-importer refuses a role without README.md; the README's variables must exist."""
     roles = sorted(p.parent.parent for p in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
