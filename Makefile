@@ -251,7 +251,9 @@ build: venv
 # a venv of its own (requirements-importer.txt) whose bin/ comes first on PATH: galaxy-importer runs
 # ansible-doc and ansible-lint from there. amazon.aws (the tree's copy) is linked into that venv's
 # ansible_collections for the modules' doc fragments. Options: galaxy-importer.cfg. The checkout's
-# collections path and PYTHONPATH are unset, so that only the tarball's content is seen.
+# collections path and PYTHONPATH are unset, so that only the tarball's content is seen, and the
+# tarball is extracted outside the checkout (a new directory in $TMPDIR or /tmp): inside it,
+# ansible-lint would take the checkout as its project and lint with its .ansible-lint.
 # galaxy-importer exits 0 after warnings: any WARNING, ERROR or CRITICAL line (its own, or one of
 # ansible-lint's findings it passes on as WARNING), or a Python warning, fails the target.
 IMPORTER := $(BUILD)/importer
@@ -269,13 +271,13 @@ $(IMPORTER_STAMP): requirements-importer.txt
 importer: build tree $(IMPORTER_STAMP)
 	@site=$$($(IMPORTER_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
 	 mkdir -p $$site/ansible_collections && ln -sfn $(TREE_NS)/amazon $$site/ansible_collections/amazon
-	@rm -rf $(IMPORTER)/tmp $(IMPORTER)/ansible-tmp && mkdir -p $(IMPORTER)/tmp $(IMPORTER)/ansible-tmp
+	@rm -rf $(IMPORTER)/ansible-tmp && mkdir -p $(IMPORTER)/ansible-tmp
 	@tarball=$$(ls $(DIST)/lmus-user_subscriptions-*.tar.gz); \
 	 echo "==> importer: galaxy-importer on $$(basename $$tarball) (log: $(IMPORTER)/importer.log)"; \
-	 rc=0; ( cd $(IMPORTER) && env -u ANSIBLE_COLLECTIONS_PATH -u PYTHONPATH PATH=$(IMPORTER_VENV)/bin:$$PATH \
+	 tmp=$$(mktemp -d); rc=0; ( cd $(IMPORTER) && env -u ANSIBLE_COLLECTIONS_PATH -u PYTHONPATH PATH=$(IMPORTER_VENV)/bin:$$PATH \
 	   GALAXY_IMPORTER_CONFIG=$(ROOT)/galaxy-importer.cfg \
-	   GALAXY_IMPORTER_TMP_ROOT_DIR=$(IMPORTER)/tmp GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$(IMPORTER)/ansible-tmp \
-	   python -m galaxy_importer.main $$tarball ) >$(IMPORTER)/importer.log 2>&1 || rc=$$?; \
+	   GALAXY_IMPORTER_TMP_ROOT_DIR=$$tmp GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$(IMPORTER)/ansible-tmp \
+	   python -m galaxy_importer.main $$tarball ) >$(IMPORTER)/importer.log 2>&1 || rc=$$?; rm -rf $$tmp; \
 	 grep -v '^Loading ' $(IMPORTER)/importer.log || true; \
 	 if grep -q -E '$(IMPORTER_PROBLEMS)' $(IMPORTER)/importer.log; then \
 	   echo "ERROR: galaxy-importer reported the problems above" >&2; exit 1; \
