@@ -1,6 +1,6 @@
 # Single entry point for building and testing lmus.user_subscriptions.
 #
-#   make test    everything CI runs (venv, tree, sanity, lint, doc, docs-check, build, pytest)
+#   make test    everything CI runs (venv, tree, sanity, lint, doc, docs-check, build, importer, pytest)
 #   make demo    runs the main job against the emulator with sample data
 #   make help    lists every target
 #
@@ -61,11 +61,11 @@ endif
 # pip prints "Location 'file:///opt/...' is ignored" for this machine's local mirrors: drop those lines.
 QUIET_PIP := { grep --line-buffered -v -E "^(WARNING|DEPRECATION): .*Location '?file:.*is ignored|Looking in links|Looking in indexes" || true; }
 
-.PHONY: help venv tree sanity lint doc build units emulator-tests integration pytest test demo clean distclean \
+.PHONY: help venv tree sanity lint doc build importer units emulator-tests integration pytest test demo clean distclean \
         docs docs-check changelog changelog-lint ee bench bench-throttle
 
 help:
-	@echo "make test            everything CI runs: venv tree sanity lint doc docs-check build + all pytest suites"
+	@echo "make test            everything CI runs: venv tree sanity lint doc docs-check build importer + all pytest suites"
 	@echo "make demo            run the main job against the emulator with sample data"
 	@echo "make venv            .venv with requirements-dev.txt"
 	@echo "make tree            .build/collections (amazon.aws copy + symlink to this repo)"
@@ -73,6 +73,7 @@ help:
 	@echo "make lint            ansible-lint (production profile)"
 	@echo "make doc             ansible-doc for every module in plugins/modules"
 	@echo "make build           ansible-galaxy collection build into .build/dist"
+	@echo "make importer        galaxy-importer (what Galaxy and Automation Hub run on upload) on the built tarball; fails on any warning"
 	@echo "make docs            regenerate docs/reference/ from the modules' and roles' own documentation"
 	@echo "make docs-check      fail when docs/reference/ is not current (part of make test)"
 	@echo "make changelog-lint  antsibull-changelog lint (fragments and changelogs/changelog.yaml)"
@@ -245,6 +246,46 @@ build: venv
 	 if [ -n "$$bad" ]; then echo "$$tarball contains files that are not part of a release:"; echo "$$bad" | head -20; exit 1; fi; \
 	 echo "$$(basename $$tarball): $$(du -h $$tarball | cut -f1) ($$(stat -c %s $$tarball) bytes, $$(tar -tzf $$tarball | grep -vc '/$$') entries)"
 
+# ---------------------------------------------------------------- galaxy-importer
+# What Galaxy and Automation Hub run on an uploaded tarball, run offline on the one `build` made, in
+# a venv of its own (requirements-importer.txt) whose bin/ comes first on PATH: galaxy-importer runs
+# ansible-doc and ansible-lint from there. amazon.aws (the tree's copy) is linked into that venv's
+# ansible_collections for the modules' doc fragments. Options: galaxy-importer.cfg. The checkout's
+# collections path and PYTHONPATH are unset, so that only the tarball's content is seen, and the
+# tarball is extracted outside the checkout (a new directory in $TMPDIR or /tmp): inside it,
+# ansible-lint would take the checkout as its project and lint with its .ansible-lint.
+# galaxy-importer exits 0 after warnings: any WARNING, ERROR or CRITICAL line (its own, or one of
+# ansible-lint's findings it passes on as WARNING), or a Python warning, fails the target.
+IMPORTER := $(BUILD)/importer
+IMPORTER_VENV := $(IMPORTER)/venv
+IMPORTER_STAMP := $(IMPORTER_VENV)/.installed
+IMPORTER_PROBLEMS := ^(WARNING|ERROR|CRITICAL)[: ]|[A-Za-z]Warning: |\[(WARNING|DEPRECATION WARNING|ERROR)\]
+
+$(IMPORTER_STAMP): requirements-importer.txt
+	@echo "==> importer: galaxy-importer venv $(IMPORTER_VENV)"
+	@[ -x $(IMPORTER_VENV)/bin/python ] || $(PYTHON) -m venv $(IMPORTER_VENV)
+	@$(IMPORTER_VENV)/bin/python -m pip install -q -r requirements-importer.txt 2>&1 | $(QUIET_PIP)
+	@$(IMPORTER_VENV)/bin/python -m pip check
+	@touch $@
+
+importer: build tree $(IMPORTER_STAMP)
+	@site=$$($(IMPORTER_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	 mkdir -p $$site/ansible_collections && ln -sfn $(TREE_NS)/amazon $$site/ansible_collections/amazon
+	@rm -rf $(IMPORTER)/ansible-tmp && mkdir -p $(IMPORTER)/ansible-tmp
+	@tarball=$$(ls $(DIST)/lmus-user_subscriptions-*.tar.gz); \
+	 echo "==> importer: galaxy-importer on $$(basename $$tarball) (log: $(IMPORTER)/importer.log)"; \
+	 tmp=$$(mktemp -d); rc=0; ( cd $(IMPORTER) && env -u ANSIBLE_COLLECTIONS_PATH -u PYTHONPATH PATH=$(IMPORTER_VENV)/bin:$$PATH \
+	   GALAXY_IMPORTER_CONFIG=$(ROOT)/galaxy-importer.cfg \
+	   GALAXY_IMPORTER_TMP_ROOT_DIR=$$tmp GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$(IMPORTER)/ansible-tmp \
+	   python -m galaxy_importer.main $$tarball ) >$(IMPORTER)/importer.log 2>&1 || rc=$$?; rm -rf $$tmp; \
+	 grep -v '^Loading ' $(IMPORTER)/importer.log || true; \
+	 if grep -q -E '$(IMPORTER_PROBLEMS)' $(IMPORTER)/importer.log; then \
+	   echo "ERROR: galaxy-importer reported the problems above" >&2; exit 1; \
+	 fi; \
+	 if [ $$rc -ne 0 ] || ! grep -q '^Importer processing completed successfully$$' $(IMPORTER)/importer.log; then \
+	   echo "ERROR: galaxy-importer did not complete (exit status $$rc)" >&2; exit 1; \
+	 fi
+
 # ---------------------------------------------------------------- pytest
 PYTEST := $(VPY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-p xdist -n $(PYTEST_WORKERS)) $(PYTEST_ARGS)
 
@@ -266,7 +307,7 @@ pytest: tree
 	 if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests in $(TEST_DIRS)" >&2; fi; \
 	 exit $$rc
 
-test: venv tree sanity lint doc docs-check build
+test: venv tree sanity lint doc docs-check build importer
 	@$(MAKE) pytest
 
 # ---------------------------------------------------------------- benchmark

@@ -97,8 +97,12 @@ def markdown_blocks(path, language):
     return [m.group(1) for m in re.finditer(rf"^```{language}\n(.*?)^```$", text, re.S | re.M)]
 
 
+def role_readmes():
+    return sorted((ROOT / "roles").glob("*/README.md"))
+
+
 def doc_pages():
-    return sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"]
+    return sorted(DOCS.rglob("*.md")) + [ROOT / "README.md"] + role_readmes()
 
 
 # ---------------------------------------------------------------- ansible-doc
@@ -189,11 +193,12 @@ def _lint_playbooks(module_docs):
             f"---\n- name: Examples of {COLLECTION}.{module}\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
             + textwrap.indent(examples + "\n", "    ")
         )
-    for page in sorted(DOCS.glob("*.md")):
+    for page in sorted(DOCS.glob("*.md")) + role_readmes():
+        prefix = f"role_{page.parent.name}" if page.parent.parent.name == "roles" else f"docs_{page.stem}"
         for n, block in enumerate(markdown_blocks(page, "yaml")):
             data = yaml.safe_load(block)
             if isinstance(data, list) and data and all(isinstance(p, dict) and ("hosts" in p or "ansible.builtin.import_playbook" in p) for p in data):
-                books[f"docs_{page.stem}_{n}.yml"] = block
+                books[f"{prefix}_{n}.yml"] = block
     return books
 
 
@@ -548,6 +553,37 @@ def test_built_tarball_installs_beside_amazon_aws_and_runs(lmus_emulator_factory
     result = json.loads(body)
     assert [(u["username"], u["instance_id"]) for u in result["instance_users"]] == [("alice", iid(1))]
     assert [e["operation"] for e in emulator.log if e["operation"]] == ["ListInstances", "ListUserAssociations"]
+
+
+def test_public_url_is_set_in_galaxy_yml_only():
+    """Galaxy refuses a collection without `repository`; the URL is set once, in galaxy.yml (docs/releasing.md)."""
+    galaxy = _galaxy()
+    repository = galaxy["repository"]
+    assert re.fullmatch(r"https://[^\s/]+/\S+[^/]", repository), repository
+    for key in ("documentation", "issues"):
+        assert galaxy[key].startswith(repository + "/"), (key, galaxy[key])
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    elsewhere = [f for f in files if f and f != "galaxy.yml" and (ROOT / f).is_file()
+                 and repository.encode() in (ROOT / f).read_bytes()]
+    assert not elsewhere, f"{repository} is also written in {elsewhere}: set it in galaxy.yml only"
+
+
+def test_roles_have_a_readme_naming_only_their_variables():
+    """galaxy-importer refuses a role without README.md; the README's variables must exist."""
+    roles = sorted(p.parent.parent for p in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
+    assert roles
+    for role in roles:
+        readme = role / "README.md"
+        assert readme.is_file(), f"{readme.relative_to(ROOT)} is missing"
+        text = readme.read_text(encoding="utf-8")
+        assert f"{COLLECTION}.{role.name}" in text
+        specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))["argument_specs"]
+        options = {name for entry in specs.values() for name in (entry.get("options") or {})}
+        named = set(re.findall(rf"`({role.name}_[a-z0-9_]+)`", text)) - {f"{role.name}_report"}  # the fact the role sets
+        assert named, f"{readme.relative_to(ROOT)} names no variable"
+        assert named <= options, f"{readme.relative_to(ROOT)} names variables the role does not have: {sorted(named - options)}"
+        required = {name for entry in specs.values() for name, spec in (entry.get("options") or {}).items() if spec.get("required")}
+        assert required <= named, f"{readme.relative_to(ROOT)} does not name the required {sorted(required - named)}"
 
 
 def test_changelog_is_released_for_the_galaxy_version():
