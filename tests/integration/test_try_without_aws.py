@@ -36,6 +36,7 @@ PAGE = ROOT / "docs" / "getting-started.md"
 USER = "jdoe"
 # What the page's environment block sets, and nothing else that reaches AWS.
 ENVIRONMENT = {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"}
+NOWHERE = "http://127.0.0.1:9"
 UNSET = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LICENSE_MANAGER_USER_SUBSCRIPTIONS", "AWS_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
          "AWS_REGION", "AWS_DEFAULT_REGION", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_LOAD_CALLBACK_PLUGINS")
 
@@ -82,10 +83,16 @@ def port_lock(blocks):
 
 
 def user_env(tmp_path):
-    """A shell with no AWS setting of its own (nor the harness's) and the venv's commands first, as after `make venv tree`."""
+    """A shell with no AWS setting of its own (nor the harness's) and the venv's commands first, as after `make venv tree`.
+
+    Should the page ever lose its endpoint, boto3 would call AWS itself: a proxy on a closed loopback port (the discard port)
+    stops any such call on this machine, while 127.0.0.1 is reached directly (NO_PROXY).
+    """
     env = ansible_env(**{name: None for name in UNSET})
     env.update(PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""), HOME=env.get("HOME", str(tmp_path)),
-               AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-aws-credentials"))
+               AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-aws-credentials"),
+               HTTPS_PROXY=NOWHERE, https_proxy=NOWHERE, HTTP_PROXY=NOWHERE, http_proxy=NOWHERE, NO_PROXY="127.0.0.1,localhost",
+               no_proxy="127.0.0.1,localhost")
     return env
 
 
