@@ -60,10 +60,9 @@ def own_play(endpoint, report):
 
 @pytest.mark.parametrize("endpoint_way", sorted(ENDPOINTS))
 @pytest.mark.parametrize("variable", ["AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"])
-def test_role_in_own_play_sends_the_token_from_the_environment_and_never_prints_it(lmus_emulator_factory, ansible_factory, tmp_path, variable,
-                                                                                    endpoint_way):
-    seed = base_seed(instances=2, associations=[dict(instance_id=instance_id(n), username=name, domain=DOMAIN) for n in (1, 2)
-                                                for name in ("alice", "carol")])
+def test_role_in_own_play_sends_the_token_and_never_prints_it(lmus_emulator_factory, ansible_factory, tmp_path, variable, endpoint_way):
+    associations = [dict(instance_id=instance_id(n), username=name, domain=DOMAIN) for n in (1, 2) for name in ("alice", "carol")]
+    seed = base_seed(instances=2, associations=associations)
     seed["product_subscriptions"] = [dict(username="alice", product="OFFICE_PROFESSIONAL_PLUS", directory_id=seed["instances"][0]["directory_id"],
                                           domain=DOMAIN)]
     emulator = lmus_emulator_factory(seed=seed)

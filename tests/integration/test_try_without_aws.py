@@ -100,8 +100,8 @@ def start(command, env):
     """The page's start command in its own terminal (process group), from the root of the checkout; returns (process, first line)."""
     proc = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    ready, _, _ = select.select([proc.stdout], [], [], 60)
-    line = proc.stdout.readline() if ready else ""
+    readable = select.select([proc.stdout], [], [], 60)[0]
+    line = proc.stdout.readline() if readable else ""
     if not line:
         stop(proc)
         raise AssertionError(f"the emulator did not start: {proc.stderr.read()}")
@@ -133,8 +133,8 @@ def shell(blocks, name, env, cwd):
 def adhoc_result(proc):
     """The module result an ad-hoc command prints: ``localhost | SUCCESS => {...}``."""
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    head, _, body = proc.stdout.partition(" => ")
-    assert head.strip() == "localhost | SUCCESS", proc.stdout
+    head, arrow, body = proc.stdout.partition(" => ")
+    assert arrow and head.strip() == "localhost | SUCCESS", proc.stdout
     return json.loads(body)
 
 
@@ -200,4 +200,3 @@ def test_try_it_without_aws_as_the_page_says(blocks, port_lock, tmp_path):
     finally:
         if not stopped:
             stop(proc)
-
