@@ -38,6 +38,7 @@ ANSIBLE_TEST_CACHE = $(shell $(PYTHON) -c 'import os; print(os.path.expanduser("
 # The venv stamp lives inside .venv so that deleting .venv alone triggers a reinstall.
 VENV_STAMP := $(VENV)/.installed
 TREE_STAMP := $(STAMPS)/tree
+TREE_AWX_STAMP := $(STAMPS)/tree-awx
 SANITY_STAMP := $(STAMPS)/sanity-tree
 PIP_WHEEL := $(WHEELS)/pip-$(ANSIBLE_TEST_PIP)-py3-none-any.whl
 
@@ -68,7 +69,7 @@ help:
 	@echo "make test            everything CI runs: venv tree sanity lint doc docs-check build importer + all pytest suites"
 	@echo "make demo            run the main job against the emulator with sample data"
 	@echo "make venv            .venv with requirements-dev.txt"
-	@echo "make tree            .build/collections (amazon.aws copy + symlink to this repo)"
+	@echo "make tree            .build/collections (amazon.aws and awx.awx copies + symlink to this repo)"
 	@echo "make sanity          ansible-test sanity on a copy in .build/sanity"
 	@echo "make lint            ansible-lint (production profile)"
 	@echo "make doc             ansible-doc for every module in plugins/modules"
@@ -96,7 +97,7 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	@mkdir -p $(@D) && touch $@
 
 # ---------------------------------------------------------------- tree
-tree: $(TREE_STAMP)
+tree: $(TREE_STAMP) $(TREE_AWX_STAMP)
 	@mkdir -p $(TREE_NS)/lmus
 	@ln -sfn $(ROOT) $(TREE_NS)/lmus/user_subscriptions
 
@@ -110,6 +111,18 @@ $(TREE_STAMP): $(VENV_STAMP)
 	@ln -sfn $(ROOT) $(TREE_NS)/lmus/user_subscriptions
 	@$(VPY) -c 'import json, sys; m = json.load(open(sys.argv[1]))["collection_info"]; print("    %s.%s %s" % (m["namespace"], m["name"], m["version"]))' \
 	  $(TREE_NS)/amazon/aws/MANIFEST.json
+	@mkdir -p $(@D) && touch $@
+
+# awx.awx, for examples/awx/setup.yml (make lint, tests/integration/test_awx_setup.py), copied from the venv's
+# `ansible` package as amazon.aws is. The collection does not depend on it. A stamp of its own, so that a
+# tree built before it was added gets it at the next `make tree`.
+$(TREE_AWX_STAMP): $(VENV_STAMP)
+	@site=$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	 rm -rf $(TREE_NS)/awx/awx; \
+	 ansible-galaxy collection install --force --no-deps --offline \
+	   $$site/ansible_collections/awx/awx -p $(TREE) >/dev/null
+	@$(VPY) -c 'import json, sys; m = json.load(open(sys.argv[1]))["collection_info"]; print("    %s.%s %s" % (m["namespace"], m["name"], m["version"]))' \
+	  $(TREE_NS)/awx/awx/MANIFEST.json
 	@mkdir -p $(@D) && touch $@
 
 # ---------------------------------------------------------------- sanity

@@ -24,7 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, ".build", "demo")
 sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
 
-from lmus_emulator import generate_seed  # noqa: E402 pylint: disable=wrong-import-position
+from lmus_emulator import sample_seed  # noqa: E402 pylint: disable=wrong-import-position
 
 DEPARTING = 25
 
@@ -88,7 +88,7 @@ def show_report(path):
 
 def main():
     os.makedirs(WORK, exist_ok=True)
-    seed = generate_seed(instances=40, users=500, associations=1200, subscriptions=600, directories=2, random_seed=7)
+    seed = sample_seed()  # what `python3 -m lmus_emulator --sample` serves (docs/getting-started.md)
     seed_path = os.path.join(WORK, "seed.yml")
     with open(seed_path, "w", encoding="utf-8") as f:
         yaml.safe_dump(seed, f)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from emutest import CREDENTIAL_TEXT, DIR1, DOMAIN, HERE_PATH, INST1, SEED, idp, make_client, raw_request
-from lmus_emulator import Emulator, EmulatorAdmin, generate_seed, load_seed
+from lmus_emulator import Emulator, EmulatorAdmin, generate_seed, load_seed, sample_seed
 from lmus_emulator.admin import AdminRequestError
 from lmus_emulator.state import SeedError
 
@@ -154,6 +154,45 @@ def test_generate_seed_counts_and_determinism():
     assert len(emulator.state_dump()["associations"]) == 150
     with pytest.raises(ValueError):
         generate_seed(instances=2, users=2, associations=50, subscriptions=0, directories=1)
+
+
+def test_sample_seed_holds_the_documentation_names():
+    seed, generated = sample_seed(), generate_seed()
+    assert seed == sample_seed()
+    assert [len(seed[k]) for k in seed] == [len(generated[k]) for k in generated]
+    assert len({a["username"] for a in seed["associations"]}) == len({a["username"] for a in generated["associations"]})
+    [instance] = [i for i in seed["instances"] if i["instance_id"] == "i-0123456789abcdef0"]
+    assert instance["directory_id"] == "d-1234567890" and "OFFICE_PROFESSIONAL_PLUS" in instance["products"]
+    jdoe = [a for a in seed["associations"] if a["username"] == "jdoe"]
+    assert {a["domain"] for a in jdoe} == {"corp.example.com"} and "i-0123456789abcdef0" in {a["instance_id"] for a in jdoe}
+    assert len([a for a in jdoe if a["status"] == "ASSOCIATED"]) >= 2
+    assert ("OFFICE_PROFESSIONAL_PLUS", "d-1234567890", "SUBSCRIBED") in {
+        (s["product"], s["directory_id"], s["status"]) for s in seed["product_subscriptions"] if s["username"] == "jdoe"}
+    assert "asmith" not in {a["username"] for a in seed["associations"]}  # the new starter of the first playbook
+    assert {s["status"] for s in sample_seed("legacy")["product_subscriptions"]} == {"ACTIVE", "INACTIVE"}
+    assert len(Emulator(seed=seed).state_dump()["associations"]) == len(seed["associations"])
+
+
+def test_cli_sample_data_and_a_taken_port(tmp_path):
+    env = dict(os.environ, PYTHONPATH=HERE_PATH)
+    proc = subprocess.Popen([sys.executable, "-m", "lmus_emulator", "--sample"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().rsplit(" ", 1)[1].strip()
+        admin = EmulatorAdmin(url).wait_ready()
+        state = admin.state_dump()
+        assert [a["instance_id"] for a in state["associations"] if a["username"] == "jdoe"] == \
+            [a["instance_id"] for a in sample_seed()["associations"] if a["username"] == "jdoe"]
+        taken = subprocess.run([sys.executable, "-m", "lmus_emulator", "--sample", "--port", url.rsplit(":", 1)[1]], env=env, capture_output=True,
+                               text=True, timeout=60, check=False)
+        assert taken.returncode == 2 and "cannot listen on 127.0.0.1:" in taken.stderr and "Traceback" not in taken.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+    both = subprocess.run([sys.executable, "-m", "lmus_emulator", "--sample", "--seed", str(tmp_path / "x.yml")], env=env, capture_output=True,
+                          text=True, timeout=30, check=False)
+    assert both.returncode == 2 and "not allowed with" in both.stderr
 
 
 def test_seed_cli(tmp_path):

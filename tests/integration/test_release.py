@@ -516,6 +516,7 @@ def test_built_tarball_installs_beside_amazon_aws_and_runs(lmus_emulator_factory
     with tarfile.open(tarball) as tar:
         names = set(tar.getnames())
     assert not [n for n in names if NOT_RELEASED.search(n)], [n for n in names if NOT_RELEASED.search(n)][:20]
+    assert not [n for n in names if n.startswith("examples/")], "examples/ (AWX set-up code that needs awx.awx) is in the tarball"
     for wanted in ["MANIFEST.json", "FILES.json", "README.md", "LICENSE", "meta/runtime.yml", "meta/execution-environment.yml",
                    "requirements.txt", "bindep.txt", "docs/README.md", "docs/iam-policy.json", "docs/reference/README.md",
                    "playbooks/offboard.yml", "roles/offboard/meta/argument_specs.yml", "changelogs/changelog.yaml"] \

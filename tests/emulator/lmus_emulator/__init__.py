@@ -2,6 +2,6 @@
 
 from .admin import EmulatorAdmin
 from .emulator import ANY, Emulator
-from .seeds import generate_seed, load_seed
+from .seeds import generate_seed, load_seed, sample_seed
 
-__all__ = ["Emulator", "EmulatorAdmin", "load_seed", "generate_seed", "ANY"]
+__all__ = ["Emulator", "EmulatorAdmin", "load_seed", "generate_seed", "sample_seed", "ANY"]

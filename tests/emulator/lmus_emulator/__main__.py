@@ -1,4 +1,4 @@
-"""CLI: python3 -m lmus_emulator --seed FILE [--port 0] [--transition-delay S] [--page-size N] [--faults JSON_OR_FILE] [--url-file PATH] ...
+"""CLI: python3 -m lmus_emulator --seed FILE | --sample [--port 0] [--transition-delay S] [--page-size N] [--faults JSON_OR_FILE] [--url-file PATH] ...
 
 See README.md for every option.
 """
@@ -14,7 +14,7 @@ import threading
 import yaml
 
 from .emulator import Emulator
-from .seeds import load_seed
+from .seeds import load_seed, sample_seed
 from .vocabulary import DEFAULT_VOCABULARY, PROFILES
 
 
@@ -45,7 +45,10 @@ def _write_url(path, url):
 def main(argv=None):
     """Run the emulator until SIGTERM / SIGINT."""
     parser = argparse.ArgumentParser(prog="python3 -m lmus_emulator", description="Local AWS License Manager User Subscriptions emulator.")
-    parser.add_argument("--seed", help="seed file (YAML or JSON); empty state when omitted")
+    initial = parser.add_mutually_exclusive_group()
+    initial.add_argument("--seed", help="seed file (YAML or JSON); empty state when omitted")
+    initial.add_argument("--sample", action="store_true",
+                         help="the sample data (40 instances, 500 users; the names the documentation uses, such as jdoe) instead of a seed file")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = a free port)")
     parser.add_argument("--transition-delay", type=float, default=0.0, help="seconds an ASSOCIATING/DISASSOCIATING status lasts")
     parser.add_argument("--page-size", type=int, default=50, help="page size when MaxResults is absent")
@@ -61,9 +64,11 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true", help="log request lines (never headers) to stderr")
     args = parser.parse_args(argv)
     try:
-        emulator = Emulator(seed=load_seed(args.seed) if args.seed else None, transition_delay=args.transition_delay, page_size=args.page_size,
+        vocabulary = _vocabulary(args.vocabulary)
+        seed = sample_seed(vocabulary) if args.sample else load_seed(args.seed) if args.seed else None
+        emulator = Emulator(seed=seed, transition_delay=args.transition_delay, page_size=args.page_size,
                             faults=_json_or_file(args.faults), port=args.port, account_id=args.account_id, region=args.region, verbose=args.verbose,
-                            vocabulary=_vocabulary(args.vocabulary), omit_instance_identity_provider=args.omit_instance_identity_provider,
+                            vocabulary=vocabulary, omit_instance_identity_provider=args.omit_instance_identity_provider,
                             rules=_json_or_file(args.rules))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"lmus-emulator: {exc}", file=sys.stderr)
@@ -71,7 +76,11 @@ def main(argv=None):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    emulator.start()
+    try:
+        emulator.start()
+    except OSError as exc:  # e.g. the port is taken
+        print(f"lmus-emulator: cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+        return 2
     print(f"LMUS emulator listening on {emulator.url}", flush=True)
     if args.url_file:
         _write_url(args.url_file, emulator.url)

@@ -1,4 +1,4 @@
-"""Seed files: load_seed(path), generate_seed(...) realistic sample data, dump_seed(); CLI main() behind `python3 -m lmus_emulator.seed`."""
+"""Seed files: load_seed(path), generate_seed(...) realistic data, sample_seed(), dump_seed(); CLI main() behind `python3 -m lmus_emulator.seed`."""
 
 import argparse
 import json
@@ -106,6 +106,41 @@ def generate_seed(instances=40, users=500, associations=1200, subscriptions=600,
                                                     "SecurityGroupId": f"sg-{_hexid(rng, 17)}"}})
     return {"identity_providers": identity_providers, "instances": seed_instances, "associations": seed_associations,
             "product_subscriptions": seed_subscriptions}
+
+
+# The names the documentation uses (docs/getting-started.md), which the sample data holds.
+SAMPLE_DIRECTORY_ID = "d-1234567890"
+SAMPLE_DOMAIN = "corp.example.com"
+SAMPLE_INSTANCE_ID = "i-0123456789abcdef0"
+SAMPLE_USERNAME = "jdoe"
+
+
+def sample_seed(vocabulary=DEFAULT_VOCABULARY):
+    """The sample data (``python3 -m lmus_emulator --sample``, ``make demo``): generate_seed()'s defaults, with the documentation's names.
+
+    Same size as generate_seed() (40 instances, 500 users, 1,200 associations, 600 product subscriptions), three things renamed:
+    the corp.example.com directory is SAMPLE_DIRECTORY_ID, its first instance with OFFICE_PROFESSIONAL_PLUS is SAMPLE_INSTANCE_ID,
+    and one user associated with that instance, and with others, and subscribed to OFFICE_PROFESSIONAL_PLUS is SAMPLE_USERNAME.
+    """
+    seed = generate_seed(vocabulary=vocabulary)
+    words = Vocabulary(vocabulary)
+    [directory] = {i["directory_id"] for i in seed["instances"]} & {s["directory_id"] for s in seed["product_subscriptions"] if s["domain"] == SAMPLE_DOMAIN}
+    instance = next(i["instance_id"] for i in seed["instances"] if i["directory_id"] == directory and OFFICE_PROFESSIONAL_PLUS in i["products"])
+    live = [a for a in seed["associations"] if a["status"] == words["associated"]]
+    office = {s["username"] for s in seed["product_subscriptions"]
+              if s["product"] == OFFICE_PROFESSIONAL_PLUS and s["status"] == words["subscribed"] and s["directory_id"] == directory}
+    username = min(a["username"] for a in live
+                   if a["instance_id"] == instance and a["username"] in office and sum(b["username"] == a["username"] for b in live) >= 2)
+    taken = {a["username"] for a in seed["associations"]} | {s["username"] for s in seed["product_subscriptions"]}
+    if SAMPLE_USERNAME in taken or any(i["instance_id"] == SAMPLE_INSTANCE_ID for i in seed["instances"]):
+        raise ValueError("the generated data already uses a sample name")
+    renames = {"directory_id": {directory: SAMPLE_DIRECTORY_ID}, "instance_id": {instance: SAMPLE_INSTANCE_ID}, "username": {username: SAMPLE_USERNAME}}
+    for records in seed.values():
+        for record in records:
+            for key, names in renames.items():
+                if record.get(key) in names:
+                    record[key] = names[record[key]]
+    return seed
 
 
 def dump_seed(seed, path=None):
