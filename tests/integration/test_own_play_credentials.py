@@ -11,9 +11,9 @@ includes the role and passes no credential anywhere must still send the token wi
 and print it nowhere, even with -vvv and ANSIBLE_DEBUG=1.
 
 How the play reaches the emulator is what a user would write: the endpoint in ``module_defaults``
-for the collection's action group (connection settings only, no credentials), or the
-AWS_ENDPOINT_URL environment variable alone; the region comes from AWS_REGION. ``ENDPOINTS``
-holds the ways; another way (role variables, say) is one more entry.
+for the collection's action group (connection settings only, no credentials), the
+AWS_ENDPOINT_URL environment variable alone (the region from AWS_REGION in both), or the role's
+own offboard_endpoint_url and offboard_region. ``ENDPOINTS`` holds the ways.
 """
 
 import json
@@ -44,7 +44,12 @@ def with_environment(url):
     return dict(play={}, env={"AWS_ENDPOINT_URL": url})
 
 
-ENDPOINTS = {"module_defaults": with_module_defaults, "environment": with_environment}
+def with_role_variables(url):
+    """The endpoint and the region as the role's own variables, and no AWS_REGION in the environment."""
+    return dict(play={"vars": {"offboard_endpoint_url": url, "offboard_region": "us-east-1"}}, env={"AWS_REGION": None})
+
+
+ENDPOINTS = {"module_defaults": with_module_defaults, "environment": with_environment, "role_variables": with_role_variables}
 
 
 def own_play(endpoint, report):
