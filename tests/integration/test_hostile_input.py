@@ -143,6 +143,13 @@ def test_role_refuses_a_list_without_any_name(world, ansible_factory, text, need
                  id="username with a new line"),
     pytest.param(MODULE, f'username: "leaver\\x000001"\ninstance_id: {I1}', "username: 'leaver\\x000001' contains control characters ('\\x00')",
                  id="username with a NUL"),
+    pytest.param(MODULE, f'username: "leaver\\u200b0001"\ninstance_id: {I1}',
+                 "username: 'leaver\\u200b0001' contains control characters ('\\u200b' ZERO WIDTH SPACE)", id="username with a zero-width space"),
+    pytest.param(MODULE, 'users:\n  - username: leaver0001\n  - username: "leaver0002\\u2028"',
+                 "users[1].username: 'leaver0002\\u2028' contains control characters ('\\u2028' LINE SEPARATOR)", id="users[1].username with U+2028"),
+    pytest.param(SUBS, 'product: OFFICE_PROFESSIONAL_PLUS\nusers:\n  - username: "\\ufeffleaver0001"',
+                 "users[0].username: '\\ufeffleaver0001' contains control characters ('\\ufeff' ZERO WIDTH NO-BREAK SPACE)",
+                 id="subscription users[0].username with a BOM"),
 ])
 def test_modules_refuse_user_names_that_are_not_strings(world, ansible_factory, module, task, needle):
     body = f"state: absent\ndirectory_id: {DIRECTORY}\n{task}"
