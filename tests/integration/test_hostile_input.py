@@ -161,6 +161,38 @@ def test_modules_refuse_user_names_that_are_not_strings(world, ansible_factory, 
     assert world.log == [] and untouched(world)
 
 
+def test_role_refuses_names_with_line_separators_or_format_characters_in_a_list_and_in_survey_text(world, ansible_factory):
+    ansible = ansible_factory(world)
+    run = offboard_with_vars_text(ansible, 'offboard_usernames: ["leaver0001", "leaver\\u200b0002", "\\ufeffleaver0003", "leaver0004\\u2028", '
+                                           '"leaver0005\\u200e", "leaver0006\\x85"]\n')
+    assert run.rc != 0
+    message = run.last["msg"]
+    assert "5 item(s) of offboard_usernames refused: " in message, message
+    for shown in ["offboard_usernames[1]: 'leaver\\u200b0002' contains control characters ('\\u200b' ZERO WIDTH SPACE)",
+                  "offboard_usernames[2]: '\\ufeffleaver0003' contains control characters ('\\ufeff' ZERO WIDTH NO-BREAK SPACE)",
+                  "offboard_usernames[3]: 'leaver0004\\u2028' contains control characters ('\\u2028' LINE SEPARATOR)",
+                  "offboard_usernames[4]: 'leaver0005\\u200e' contains control characters ('\\u200e' LEFT-TO-RIGHT MARK)",
+                  "offboard_usernames[5]: 'leaver0006\\x85' contains control characters ('\\x85')"]:
+        assert shown in message, message
+    assert world.log == [] and untouched(world)
+    # A survey's text: U+2028 and U+2029 are no line ends (only \n, \r\n and \r are); the part holding one is refused, not split.
+    run = offboard_with_vars_text(ansible, 'offboard_usernames: "leaver0001\\u2028leaver0002\\nleaver0003\\u2029"\n')
+    assert run.rc != 0
+    assert "offboard_usernames (part 1): 'leaver0001\\u2028leaver0002' contains control characters ('\\u2028' LINE SEPARATOR)" in run.last["msg"]
+    assert "offboard_usernames (part 2): 'leaver0003\\u2029' contains control characters ('\\u2029' PARAGRAPH SEPARATOR)" in run.last["msg"]
+    assert world.log == [] and untouched(world)
+
+
+def test_role_refuses_a_blank_item_of_a_list_naming_its_position(world, ansible_factory):
+    run = offboard_with_vars_text(ansible_factory(world), 'offboard_usernames: [leaver0001, "", "   ", leaver0002]\n')
+    assert run.rc != 0
+    message = run.last["msg"]
+    assert "2 item(s) of offboard_usernames refused: " in message, message
+    assert "offboard_usernames[1]: a non-empty user name is required, got ''" in message
+    assert "offboard_usernames[2]: a non-empty user name is required, got '   '" in message
+    assert world.log == [] and untouched(world)
+
+
 # ------------------------------------------------------------------ 2. identifiers are checked whole
 
 @pytest.mark.parametrize("module,args,needle", [
