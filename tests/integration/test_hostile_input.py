@@ -193,6 +193,30 @@ def test_role_refuses_a_blank_item_of_a_list_naming_its_position(world, ansible_
     assert world.log == [] and untouched(world)
 
 
+INFO = "lmus.user_subscriptions.lmus_instance_user_info"
+SUBS_INFO = "lmus.user_subscriptions.lmus_product_subscription_info"
+
+
+@pytest.mark.parametrize("module,task,needle", [
+    pytest.param(INFO, "usernames: [leaver0001, yes]", "usernames[1]: true (a YAML boolean) is not a user name; quote user names in YAML", id="yes"),
+    pytest.param(INFO, "usernames: [0123]", "usernames[0]: 83 (a YAML number) is not a user name", id="0123"),
+    pytest.param(INFO, "usernames:\n  - leaver0001\n  -", "usernames[1]: null (YAML null: an empty item or value) is not a user name", id="empty item"),
+    pytest.param(INFO, 'usernames: ["leaver0001", "   "]', "usernames[1]: a non-empty user name is required, got '   '", id="blank"),
+    pytest.param(INFO, 'usernames: ["leaver\\u200b0001"]',
+                 "usernames[0]: 'leaver\\u200b0001' contains control characters ('\\u200b' ZERO WIDTH SPACE)", id="zero-width space"),
+    pytest.param(INFO, "statuses: [ASSOCIATED, off]", "statuses[1]: false (a YAML boolean) is not a status; quote it in YAML", id="status off"),
+    pytest.param(SUBS_INFO, "usernames: [12:30]", "usernames[0]: 750 (a YAML number) is not a user name", id="subscriptions 12:30"),
+    pytest.param(SUBS_INFO, "usernames: [leaver0001, 0x10]", "usernames[1]: 16 (a YAML number) is not a user name", id="subscriptions 0x10"),
+    pytest.param(SUBS_INFO, "statuses: [SUBSCRIBED, '']", "statuses[1]: a non-empty status is required, got ''", id="subscriptions blank status"),
+])
+def test_info_modules_refuse_filters_that_are_not_strings_before_any_api_call(world, ansible_factory, module, task, needle):
+    """Ansible would make the names True, 83, None, 750 and 16 of them, and list the records of the users so named."""
+    run = play_with_task_text(ansible_factory(world), f"      {module}:\n" + "".join(f"        {line}\n" for line in task.splitlines()))
+    assert run.rc != 0
+    assert needle in run.last["msg"], run.last["msg"]
+    assert world.log == []
+
+
 # ------------------------------------------------------------------ 2. identifiers are checked whole
 
 @pytest.mark.parametrize("module,args,needle", [
