@@ -6,7 +6,7 @@
 """Large input: a dry run of the offboard role for 100,000 departing names, and the name filter alone.
 
     make venv tree                                   # once
-    .venv/bin/python benchmarks/large_input.py       # about a minute on 2 CPUs
+    nice .venv/bin/python benchmarks/large_input.py  # about 5 minutes on 2 CPUs
 
 (docs/performance.md has the results.) The emulator holds the benchmark's usual world
 (benchmarks/scenario.py at 1,000 departing users: 100 instances, 6,000 associations); the

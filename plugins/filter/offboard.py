@@ -22,8 +22,9 @@ OUTCOMES = ("disassociated", "unsubscribed", "already_absent", "not_found", "fai
 # Lines per section of the summary, and names per line; the report itself has every record.
 MAX_LINES = 10
 MAX_NAMES = 20
-# A survey's text holds one name per line or comma. Only these end a line: str.splitlines() would
-# also split on other control characters, which are refused in a name instead.
+# A survey's text holds one name per line or comma. Only these end a line (what a text field, a terminal
+# and a file give): str.splitlines() would also split on other control characters and on U+2028, U+2029
+# and U+0085, which are refused in a name instead, with their position, rather than taken as separators.
 SEPARATORS = re.compile(r"\r\n|[\r\n,]")
 # How many refused items one message names.
 MAX_REFUSED = 20
@@ -37,8 +38,11 @@ def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[
     """Usernames from a list (or a survey's text): one per line or comma, trimmed, unique without regard to case, in order.
 
     Every item must be a string: an item YAML made into null, a boolean, a number, a list or a mapping
-    (an empty item, ``yes``, ``0123``, ``12:30``, ...) is refused, as is a name with a control character;
-    the error names each such item by its position in ``label`` and its value. Linear in the input's size.
+    (an empty item, ``yes``, ``0123``, ``12:30``, ...) is refused, as is an item of a list that holds no
+    name (``""``, ``"   "``; a survey's blank lines are skipped) and a name with a control character, a
+    line or paragraph separator or a format character (validation.control_characters: checked before
+    trimming, so none is trimmed away). The error names each such item by its position in ``label`` and
+    its value. Linear in the input's size.
     """
     if values is None:
         return []
@@ -55,19 +59,31 @@ def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[
         if not isinstance(value, str):
             refused.append(f"{where}: {describe(value)} is not a user name")
             continue
-        for line, name in enumerate(SEPARATORS.split(value), start=1):
-            name = name.strip()
-            bad = control_characters(name)
-            if bad:
-                part = f" (part {line})" if name != value.strip() else ""
-                refused.append(f"{where}{part}: {name!r} contains control characters ({', '.join(bad)})")
-            elif name:
-                names.setdefault(name_key(name), name)
+        found = _names(value, where, names, refused)
+        if not found and not text:
+            refused.append(f"{where}: a non-empty user name is required, got {value!r}")
     if refused:
         more = f"; and {len(refused) - MAX_REFUSED} more" if len(refused) > MAX_REFUSED else ""
         hint = f"; {QUOTE_HINT}" if any("is not a user name" in r for r in refused) else ""
         raise AnsibleFilterError(f"{len(refused)} item(s) of {label} refused: {'; '.join(refused[:MAX_REFUSED])}{more}{hint}")
     return list(names.values())
+
+
+def _names(value: str, where: str, names: dict[str, str], refused: list[str]) -> bool:
+    """Add the names of one string to ``names`` (or what is wrong with them to ``refused``); whether it held any name or refused part."""
+    parts = SEPARATORS.split(value)
+    found = False
+    for number, part in enumerate(parts, start=1):
+        bad = control_characters(part)
+        if bad:
+            numbered = f" (part {number})" if len(parts) > 1 else ""
+            refused.append(f"{where}{numbered}: {part.strip(' ')!r} contains control characters ({', '.join(bad)})")
+            found = True
+        elif part.strip():
+            name = part.strip()
+            names.setdefault(name_key(name), name)
+            found = True
+    return found
 
 
 def offboard_user_items(usernames: list[str], key: Optional[str] = None, values: Optional[list[str]] = None,

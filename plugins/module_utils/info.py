@@ -27,19 +27,29 @@ from .resources import ASSOCIATIONS
 from .resources import Record
 from .resources import Resource
 from .results import to_result
+from .validation import check_each
+from .validation import check_status
+from .validation import check_username
 
 
 def info_argument_spec(**own: Any) -> dict[str, Any]:
     """The options every info module takes, plus ``own``."""
     return dict(
         own,
-        usernames=dict(type="list", elements="str", default=[]),
-        statuses=dict(type="list", elements="str", default=[]),
+        # raw, not str: Ansible would turn a YAML true, 0123 or an empty item into "True", "83" or "None"; check_filters refuses them.
+        usernames=dict(type="list", elements="raw", default=[]),
+        statuses=dict(type="list", elements="raw", default=[]),
         domain=dict(type="str"),
         concurrency=dict(type="int", default=8),
         **credential_argument_spec(),
         **identity_argument_spec(),
     )
+
+
+def check_filters(params: dict[str, Any]) -> None:
+    """Refuse, before any API call, a user name or status that is not a string (or is blank, or holds a control character), naming its position."""
+    check_each(params["usernames"], "usernames", check_username)
+    check_each(params["statuses"], "statuses", check_status)
 
 
 def failure(error: BaseException, **where: Any) -> dict[str, Any]:

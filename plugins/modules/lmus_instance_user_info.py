@@ -11,6 +11,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import LmusError
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import connect
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import build_identity_provider
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import check_filters
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import exit_info
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import exit_listing_failure
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import info_argument_spec
@@ -34,6 +35,7 @@ def main():
     params = module.params
     try:
         check_concurrency(params["concurrency"], MAX_CONCURRENCY)
+        check_filters(params)
         for n, instance_id in enumerate(params["instance_ids"]):
             check_instance_id(instance_id, f"instance_ids[{n}]")
         identity_provider = build_identity_provider(params["directory_id"], params["identity_provider"])

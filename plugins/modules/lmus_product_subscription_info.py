@@ -11,6 +11,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import LmusError
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import connect
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import build_identity_provider
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import check_filters
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import exit_info
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import exit_listing_failure
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import info_argument_spec
@@ -32,6 +33,7 @@ def main():
     params = module.params
     try:
         check_concurrency(params["concurrency"], MAX_CONCURRENCY)
+        check_filters(params)
         identity_provider = build_identity_provider(params["directory_id"], params["identity_provider"])
     except LmusInputError as e:
         module.fail_json(msg=str(e))

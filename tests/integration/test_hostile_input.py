@@ -143,6 +143,13 @@ def test_role_refuses_a_list_without_any_name(world, ansible_factory, text, need
                  id="username with a new line"),
     pytest.param(MODULE, f'username: "leaver\\x000001"\ninstance_id: {I1}', "username: 'leaver\\x000001' contains control characters ('\\x00')",
                  id="username with a NUL"),
+    pytest.param(MODULE, f'username: "leaver\\u200b0001"\ninstance_id: {I1}',
+                 "username: 'leaver\\u200b0001' contains control characters ('\\u200b' ZERO WIDTH SPACE)", id="username with a zero-width space"),
+    pytest.param(MODULE, 'users:\n  - username: leaver0001\n  - username: "leaver0002\\u2028"',
+                 "users[1].username: 'leaver0002\\u2028' contains control characters ('\\u2028' LINE SEPARATOR)", id="users[1].username with U+2028"),
+    pytest.param(SUBS, 'product: OFFICE_PROFESSIONAL_PLUS\nusers:\n  - username: "\\ufeffleaver0001"',
+                 "users[0].username: '\\ufeffleaver0001' contains control characters ('\\ufeff' ZERO WIDTH NO-BREAK SPACE)",
+                 id="subscription users[0].username with a BOM"),
 ])
 def test_modules_refuse_user_names_that_are_not_strings(world, ansible_factory, module, task, needle):
     body = f"state: absent\ndirectory_id: {DIRECTORY}\n{task}"
@@ -152,6 +159,62 @@ def test_modules_refuse_user_names_that_are_not_strings(world, ansible_factory, 
     if "YAML" in needle:
         assert "quote user names in YAML" in run.last["msg"]
     assert world.log == [] and untouched(world)
+
+
+def test_role_refuses_names_with_line_separators_or_format_characters_in_a_list_and_in_survey_text(world, ansible_factory):
+    ansible = ansible_factory(world)
+    run = offboard_with_vars_text(ansible, 'offboard_usernames: ["leaver0001", "leaver\\u200b0002", "\\ufeffleaver0003", "leaver0004\\u2028", '
+                                           '"leaver0005\\u200e", "leaver0006\\x85"]\n')
+    assert run.rc != 0
+    message = run.last["msg"]
+    assert "5 item(s) of offboard_usernames refused: " in message, message
+    for shown in ["offboard_usernames[1]: 'leaver\\u200b0002' contains control characters ('\\u200b' ZERO WIDTH SPACE)",
+                  "offboard_usernames[2]: '\\ufeffleaver0003' contains control characters ('\\ufeff' ZERO WIDTH NO-BREAK SPACE)",
+                  "offboard_usernames[3]: 'leaver0004\\u2028' contains control characters ('\\u2028' LINE SEPARATOR)",
+                  "offboard_usernames[4]: 'leaver0005\\u200e' contains control characters ('\\u200e' LEFT-TO-RIGHT MARK)",
+                  "offboard_usernames[5]: 'leaver0006\\x85' contains control characters ('\\x85')"]:
+        assert shown in message, message
+    assert world.log == [] and untouched(world)
+    # A survey's text: U+2028 and U+2029 are no line ends (only \n, \r\n and \r are); the part holding one is refused, not split.
+    run = offboard_with_vars_text(ansible, 'offboard_usernames: "leaver0001\\u2028leaver0002\\nleaver0003\\u2029"\n')
+    assert run.rc != 0
+    assert "offboard_usernames (part 1): 'leaver0001\\u2028leaver0002' contains control characters ('\\u2028' LINE SEPARATOR)" in run.last["msg"]
+    assert "offboard_usernames (part 2): 'leaver0003\\u2029' contains control characters ('\\u2029' PARAGRAPH SEPARATOR)" in run.last["msg"]
+    assert world.log == [] and untouched(world)
+
+
+def test_role_refuses_a_blank_item_of_a_list_naming_its_position(world, ansible_factory):
+    run = offboard_with_vars_text(ansible_factory(world), 'offboard_usernames: [leaver0001, "", "   ", leaver0002]\n')
+    assert run.rc != 0
+    message = run.last["msg"]
+    assert "2 item(s) of offboard_usernames refused: " in message, message
+    assert "offboard_usernames[1]: a non-empty user name is required, got ''" in message
+    assert "offboard_usernames[2]: a non-empty user name is required, got '   '" in message
+    assert world.log == [] and untouched(world)
+
+
+INFO = "lmus.user_subscriptions.lmus_instance_user_info"
+SUBS_INFO = "lmus.user_subscriptions.lmus_product_subscription_info"
+
+
+@pytest.mark.parametrize("module,task,needle", [
+    pytest.param(INFO, "usernames: [leaver0001, yes]", "usernames[1]: true (a YAML boolean) is not a user name; quote user names in YAML", id="yes"),
+    pytest.param(INFO, "usernames: [0123]", "usernames[0]: 83 (a YAML number) is not a user name", id="0123"),
+    pytest.param(INFO, "usernames:\n  - leaver0001\n  -", "usernames[1]: null (YAML null: an empty item or value) is not a user name", id="empty item"),
+    pytest.param(INFO, 'usernames: ["leaver0001", "   "]', "usernames[1]: a non-empty user name is required, got '   '", id="blank"),
+    pytest.param(INFO, 'usernames: ["leaver\\u200b0001"]',
+                 "usernames[0]: 'leaver\\u200b0001' contains control characters ('\\u200b' ZERO WIDTH SPACE)", id="zero-width space"),
+    pytest.param(INFO, "statuses: [ASSOCIATED, off]", "statuses[1]: false (a YAML boolean) is not a status; quote it in YAML", id="status off"),
+    pytest.param(SUBS_INFO, "usernames: [12:30]", "usernames[0]: 750 (a YAML number) is not a user name", id="subscriptions 12:30"),
+    pytest.param(SUBS_INFO, "usernames: [leaver0001, 0x10]", "usernames[1]: 16 (a YAML number) is not a user name", id="subscriptions 0x10"),
+    pytest.param(SUBS_INFO, "statuses: [SUBSCRIBED, '']", "statuses[1]: a non-empty status is required, got ''", id="subscriptions blank status"),
+])
+def test_info_modules_refuse_filters_that_are_not_strings_before_any_api_call(world, ansible_factory, module, task, needle):
+    """Ansible would make the names True, 83, None, 750 and 16 of them, and list the records of the users so named."""
+    run = play_with_task_text(ansible_factory(world), f"      {module}:\n" + "".join(f"        {line}\n" for line in task.splitlines()))
+    assert run.rc != 0
+    assert needle in run.last["msg"], run.last["msg"]
+    assert world.log == []
 
 
 # ------------------------------------------------------------------ 2. identifiers are checked whole

@@ -54,6 +54,35 @@ def test_departing_usernames_refuses_control_characters_and_splits_only_on_new_l
     assert offboard.departing_usernames(["yes", "0123", "None", "12:30"]) == ["yes", "0123", "None", "12:30"]  # quoted: kept as typed
 
 
+@pytest.mark.parametrize("char,shown", [("\u2028", "'\\u2028' LINE SEPARATOR"), ("\u2029", "'\\u2029' PARAGRAPH SEPARATOR"), ("\x85", "'\\x85'"),
+                                        ("\ufeff", "'\\ufeff' ZERO WIDTH NO-BREAK SPACE"), ("\u200b", "'\\u200b' ZERO WIDTH SPACE"),
+                                        ("\u200e", "'\\u200e' LEFT-TO-RIGHT MARK"), ("\u200f", "'\\u200f' RIGHT-TO-LEFT MARK")],
+                         ids=["U+2028", "U+2029", "U+0085", "BOM", "U+200B", "U+200E", "U+200F"])
+@pytest.mark.parametrize("where", ["inside", "at the end"])
+def test_departing_usernames_refuses_line_separators_and_format_characters_in_a_list_and_in_survey_text(char, shown, where):
+    name = f"ali{char}ce" if where == "inside" else f"alice{char}"  # str.strip() would have removed U+0085 and U+2028 at the end
+    with pytest.raises(AnsibleFilterError) as e:
+        offboard.departing_usernames(["bob", name])
+    assert f"offboard_usernames[1]: {name!r} contains control characters ({shown})" in str(e.value)
+    assert str(e.value).isprintable()  # shown escaped, never as the invisible character itself
+    # In a survey's text too: neither a separator (U+2028 does not split) nor trimmed away; the part is named.
+    with pytest.raises(AnsibleFilterError) as e:
+        offboard.departing_usernames(f"bob\n{name}, carol")
+    assert f"offboard_usernames (part 2): {name!r} contains control characters ({shown})" in str(e.value)
+
+
+def test_departing_usernames_refuses_a_blank_list_item_naming_its_position_but_skips_blank_lines_of_survey_text():
+    with pytest.raises(AnsibleFilterError) as e:
+        offboard.departing_usernames(["alice", "", "bob", "   ", " , "], "departing")
+    message = str(e.value)
+    assert message.startswith("3 item(s) of departing refused: ")
+    for shown in ["departing[1]: a non-empty user name is required, got ''", "departing[3]: a non-empty user name is required, got '   '",
+                  "departing[4]: a non-empty user name is required, got ' , '"]:
+        assert shown in message, message
+    assert offboard.departing_usernames("alice\n\n   \nbob,,\n") == ["alice", "bob"]  # a survey's blank lines are skipped
+    assert offboard.departing_usernames(["alice,", "bob"]) == ["alice", "bob"]  # an item with a name in it is not blank
+
+
 @pytest.mark.parametrize("shape", ["list", "survey text"])
 def test_departing_usernames_is_linear_100000_names_in_under_2_seconds(shape):
     names = [f"leaver{n:06d}" for n in range(100_000)]

@@ -156,3 +156,56 @@ def test_yaml_values_are_shown_as_yaml_writes_them():
     loop = []
     loop.append(loop)
     assert validation.describe(loop) == "[[...]] (a list)"
+
+
+# Invisible characters: Unicode's line and paragraph separators (Zl, Zp), NEL (Cc) and format characters (Cf).
+INVISIBLE = [
+    pytest.param("ali\u2028ce", "'\\u2028' LINE SEPARATOR", id="U+2028"),
+    pytest.param("ali\u2029ce", "'\\u2029' PARAGRAPH SEPARATOR", id="U+2029"),
+    pytest.param("ali\u0085ce", "'\\x85'", id="U+0085"),
+    pytest.param("\ufeffalice", "'\\ufeff' ZERO WIDTH NO-BREAK SPACE", id="BOM"),
+    pytest.param("ali\u200bce", "'\\u200b' ZERO WIDTH SPACE", id="U+200B"),
+    pytest.param("alice\u200e", "'\\u200e' LEFT-TO-RIGHT MARK", id="U+200E"),
+    pytest.param("alice\u200f", "'\\u200f' RIGHT-TO-LEFT MARK", id="U+200F"),
+    pytest.param("\u202eecila", "'\\u202e' RIGHT-TO-LEFT OVERRIDE", id="U+202E"),
+    pytest.param("ali\u2060ce", "'\\u2060' WORD JOINER", id="U+2060"),
+    pytest.param("ali\u00adce", "'\\xad' SOFT HYPHEN", id="U+00AD"),
+]
+
+
+@pytest.mark.parametrize("value,shown", INVISIBLE)
+def test_username_with_a_line_separator_or_format_character_is_refused_showing_it_escaped(value, shown):
+    with pytest.raises(LmusInputError) as e:
+        validation.check_username(value, "users[2].username")
+    message = str(e.value)
+    assert message == f"users[2].username: {value!r} contains control characters ({shown}); a user name cannot"
+    assert message.isprintable()  # the character itself never reaches the message: it is shown escaped
+
+
+@pytest.mark.parametrize("value,shown", INVISIBLE[:5])
+def test_domain_with_a_line_separator_or_format_character_is_refused(value, shown):
+    with pytest.raises(LmusInputError, match=r"^domain: .* contains control characters"):
+        validation.check_domain(f"corp.{value}.com", "domain")
+
+
+def test_control_characters_are_listed_once_each_and_letters_of_any_script_are_not():
+    assert validation.control_characters("a\tb\u200bc\td\u2028") == ["'\\t'", "'\\u200b' ZERO WIDTH SPACE", "'\\u2028' LINE SEPARATOR"]
+    for name in ["zoë", "Ødegård", "山田太郎", "Łukasz", "José María", "o'brien", "Jane\u00a0Doe"]:
+        assert validation.control_characters(name) == []
+        assert validation.check_username(name, "username") == name
+
+
+@pytest.mark.parametrize("check", [validation.check_username, validation.check_status])
+@pytest.mark.parametrize("value,shown", [(None, "null (YAML null: an empty item or value)"), (True, "true (a YAML boolean)"), (83, "83 (a YAML number)")])
+def test_an_item_of_a_list_option_that_is_not_a_string_is_refused_even_null(check, value, shown):
+    with pytest.raises(LmusInputError) as e:
+        validation.check_each([value], "usernames", check)
+    assert str(e.value).startswith(f"usernames[0]: {shown} is not a ")
+    assert "quote" in str(e.value)
+
+
+@pytest.mark.parametrize("value", ["", "  ", "ASSO\nCIATED"])
+def test_status_must_be_a_non_blank_string_without_control_characters(value):
+    with pytest.raises(LmusInputError, match=r"^statuses\[1\]: "):
+        validation.check_each(["ASSOCIATED", value], "statuses", validation.check_status)
+    assert validation.check_each(["ASSOCIATED", "<unsubscribed>"], "statuses", validation.check_status) == ["ASSOCIATED", "<unsubscribed>"]
