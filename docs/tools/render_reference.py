@@ -229,7 +229,8 @@ def _option_rows(markup, options, prefix=""):
             lines.append(f"Added in {spec.get('version_added_collection')} {spec['version_added']}.")
         rows.append(f"| {title} | {_type(spec)} | {_cell(lines)} |")
         if spec.get("suboptions"):
-            child = f"{path}[]." if spec.get("type") == "list" else f"{path}."
+            # A raw option with suboptions takes a list of them (``users``: user names or mappings; raw so that Ansible splits nothing).
+            child = f"{path}[]." if spec.get("type") in ("list", "raw") else f"{path}."
             rows.extend(_option_rows(markup, spec["suboptions"], child))
     return rows
 

@@ -7,7 +7,12 @@
 
 In batch mode (``users``) the task's top-level values are defaults for every item,
 an item's identity provider replaces the top-level one as a whole, and an item
-that repeats an earlier one is handled once.
+that repeats an earlier one is handled once. An item is a mapping of the item options,
+or a user name alone; ``users`` may also be one string of names separated by commas
+(what ``-a "users=jdoe,bob"`` gives).
+
+With state=absent the place (instance or product) and the identity provider may be left
+out, of an item or of the task in single mode: the user is then looked for wherever they may be.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
 from .credentials import credential_argument_spec
 from .identity import build_identity_provider
 from .identity import identity_argument_spec
@@ -26,6 +34,7 @@ from .names import name_key
 from .resources import PRODUCTS
 from .resources import SUBSCRIPTIONS
 from .resources import Resource
+from .validation import QUOTE_HINT
 from .validation import LmusInputError
 from .validation import check_arn
 from .validation import check_concurrency
@@ -33,6 +42,7 @@ from .validation import check_domain
 from .validation import check_instance_id
 from .validation import check_product
 from .validation import check_username
+from .validation import describe
 
 MAX_CONCURRENCY = 64
 IDENTITY_OPTIONS = ("directory_id", "identity_provider")
@@ -62,15 +72,27 @@ class Item:
         return (name_key(self.username or ""), (self.domain or "").lower() or None, self.where, identity_key(self.identity_provider))
 
 
-def write_argument_spec(resource: Resource) -> dict[str, Any]:
-    """The options of a write module; the item options are also options of ``users`` items."""
+def item_argument_spec(resource: Resource) -> dict[str, Any]:
+    """The options of one item: the options of ``users`` items, and top-level options too."""
     place = {resource.place_option: dict(type="str"), resource.arn_option: dict(type="str")}
     # raw, not str: Ansible would turn a YAML true, 0123 or 12:30 into the names "True", "83" or "750"; check_username refuses them.
-    item = dict(place, username=dict(type="raw"), domain=dict(type="str"), **identity_argument_spec())
+    return dict(place, username=dict(type="raw"), domain=dict(type="str"), **identity_argument_spec())
+
+
+def item_mutually_exclusive(resource: Resource) -> list[tuple[str, ...]]:
+    return [IDENTITY_OPTIONS, ("username", resource.arn_option)]
+
+
+def write_argument_spec(resource: Resource) -> dict[str, Any]:
+    """The options of a write module; the item options are also options of ``users`` items."""
+    item = item_argument_spec(resource)
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict"),
-        users=dict(type="list", elements="dict", options=item, mutually_exclusive=[IDENTITY_OPTIONS, ("username", resource.arn_option)]),
+        # raw, not list: Ansible would make a YAML true or 0123 the list ["True"] or ["83"], and refuse the user names
+        # of users=jdoe,bob as mappings. Ansible applies ``options`` only to dict elements: parse_items validates each
+        # mapping item against them (_item_options); they are here so that ansible-test compares them with the docs.
+        users=dict(type="raw", options=item, mutually_exclusive=item_mutually_exclusive(resource)),
         concurrency=dict(type="int", default=8),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
@@ -83,23 +105,48 @@ def write_mutually_exclusive(resource: Resource) -> list[tuple[str, ...]]:
     return [IDENTITY_OPTIONS, ("username", resource.arn_option), ("users", "username"), ("users", resource.arn_option)]
 
 
-def _merged(params: dict[str, Any], resource: Resource) -> list[dict[str, Any]]:
-    """Each ``users`` item with the top-level values filled in."""
+def _user_values(users: Any) -> list[Any]:
+    """The items of ``users``: a list, or one string of user names separated by commas (``users=jdoe,bob``)."""
+    if isinstance(users, str):
+        return users.split(",")
+    if isinstance(users, (list, tuple)):
+        return list(users)
+    raise LmusInputError(f"users: {describe(users)} is not a list of users; give a list (of user names or mappings of item options) "
+                         f"or one string of user names separated by commas; {QUOTE_HINT}")
+
+
+def _item_options(value: Any, label: str, validator: ArgumentSpecValidator) -> dict[str, Any]:
+    """One ``users`` item as a mapping of item options, checked against their argument spec.
+
+    A string is a user name (spaces around it are dropped: ``users="jdoe, bob"``); anything else that is
+    not a mapping (a YAML boolean, number, null or list) is refused, never turned into a name.
+    """
+    if isinstance(value, str):
+        return dict(username=check_username(value.strip(" ") or value, label))
+    if not isinstance(value, dict):
+        raise LmusInputError(f"{label}: {describe(value)} is not a user name; {QUOTE_HINT}")
+    result = validator.validate(value)
+    if result.error_messages:
+        problems = [f"unsupported parameters: {label}.{e.error_message}" if isinstance(e, UnsupportedError) else f"{label}: {e.error_message}"
+                    for e in result.errors.errors]
+        raise LmusInputError("; ".join(problems))
+    return result.validated_parameters
+
+
+def _merged(item: dict[str, Any], params: dict[str, Any], resource: Resource) -> dict[str, Any]:
+    """A ``users`` item with the top-level values filled in."""
     keys = ("username", "domain", resource.place_option, resource.arn_option) + IDENTITY_OPTIONS  # username and the ARN are never top-level here
-    items = []
-    for item in params["users"]:
-        merged = {key: item.get(key) if item.get(key) is not None else params.get(key) for key in keys}
-        if any(item.get(key) is not None for key in IDENTITY_OPTIONS):
-            merged.update({key: item.get(key) for key in IDENTITY_OPTIONS})
-        items.append(merged)
-    return items
+    merged = {key: item.get(key) if item.get(key) is not None else params.get(key) for key in keys}
+    if any(item.get(key) is not None for key in IDENTITY_OPTIONS):
+        merged.update({key: item.get(key) for key in IDENTITY_OPTIONS})
+    return merged
 
 
 def parse_item(index: int, options: dict[str, Any], state: str, label: str, tags: Optional[dict[str, Any]], resource: Resource) -> Item:
     """Check one item's options and make its Item.
 
-    A batch item with state=absent may leave out the place and the identity provider:
-    the user is then looked for wherever they may be.
+    With state=absent an item (a batch item, or the task's own options in single mode) may leave out
+    the place and the identity provider: the user is then looked for wherever they may be.
     """
     prefix = f"{label}." if label else ""
     arn, where = options.get(resource.arn_option), options.get(resource.place_option)
@@ -119,9 +166,8 @@ def parse_item(index: int, options: dict[str, Any], state: str, label: str, tags
         missing = [prefix + resource.place_option] if where is None else []
         if identity_provider is None:
             missing.append(f"{prefix}directory_id or {prefix}identity_provider")
-        if missing and not (label and state == "absent"):
-            hint = f" (or give {resource.arn_option}; or list the user under users to remove them wherever they are found)" if state == "absent" else ""
-            raise LmusInputError(f"missing {' and '.join(missing)}: needed to name user {options['username']!r}{hint}")
+        if missing and state != "absent":
+            raise LmusInputError(f"missing {' and '.join(missing)}: needed to name user {options['username']!r}")
     return Item(index, label, username=options.get("username"), domain=options.get("domain"), arn=arn, where=where,
                 identity_provider=identity_provider, tags=tags)
 
@@ -142,8 +188,11 @@ def parse_items(params: dict[str, Any], resource: Resource, warn: Callable[[str]
         items, repeats = [parse_item(0, params, state, "", params.get("tags"), resource)], {}
     else:
         items, first_of, repeats = [], {}, {}
-        for index, options in enumerate(_merged(params, resource)):
-            item = parse_item(index, options, state, f"users[{index}]", params.get("tags"), resource)
+        validator = ArgumentSpecValidator(item_argument_spec(resource), mutually_exclusive=item_mutually_exclusive(resource))
+        for index, value in enumerate(_user_values(params["users"])):
+            label = f"users[{index}]"
+            options = _merged(_item_options(value, label, validator), params, resource)
+            item = parse_item(index, options, state, label, params.get("tags"), resource)
             key = item.request_key()
             if key in first_of:
                 repeats[index] = first_of[key]

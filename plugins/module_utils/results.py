@@ -8,6 +8,12 @@
 Each batch result is structured data (``outcome``, ``code``, ``status``,
 ``duplicate_of``) that callers such as the offboard role's report consume as it
 is; ``msg`` is for people.
+
+Single mode without the place or the identity provider (state=absent: the user is looked
+for wherever they are) may touch several records: it returns ``results`` and ``summary``
+as batch mode does, and the task's record key holds the one record when there is exactly one.
+The task's ``msg`` in batch mode, and in that mode, says per user what happened in one line
+(summary_line.py), so that an ad-hoc command's output is enough to read.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from .identity import directory_of
 from .locate import NO_RECORD
 from .resources import Record
 from .resources import Resource
+from .summary_line import outcome_line
 
 
 def failure_code(error: Optional[BaseException]) -> Optional[str]:
@@ -106,7 +113,9 @@ def exit_single(module: Any, resource: Resource, outcome: Outcome) -> None:
 
 
 def exit_batch(module: Any, resource: Resource, outcomes: list[Outcome], repeats: dict[int, int]) -> None:
-    items = len(module.params["users"])
+    """Batch mode's result; also single mode's when the user was looked for wherever they are."""
+    single = module.params.get("users") is None
+    items = len({outcome.entry.item.index for outcome in outcomes} | set(repeats))
     results = batch_results(resource, outcomes, repeats, items)
     if module.no_log:
         # The task has no_log. ansible-core 2.19 takes a ``results`` list for a loop's results, and censors only
@@ -119,17 +128,24 @@ def exit_batch(module: Any, resource: Resource, outcomes: list[Outcome], repeats
     changed = sum(1 for r in results if r["changed"] and not r["failed"])
     summary = dict(total=len(results), changed=changed, unchanged=len(results) - changed - len(failed), failed=len(failed))
     output: dict[str, Any] = dict(changed=any(r["changed"] for r in results), results=results, summary=summary)
+    if single:
+        mine = [outcome for outcome in outcomes if not outcome.duplicate_of]
+        output[resource.result_key] = to_result(mine[0].after) if len(mine) == 1 else {}
     if module._diff:
         output["diff"] = diff(resource, outcomes)
-    verb = "would change" if module.check_mode else "changed"
-    found = f"{items} items" if items == len(results) else f"{items} items, {len(results)} results"
-    counts = f"{found}: {changed} {verb}, {summary['unchanged']} unchanged, {len(failed)} failed"
+    line = outcome_line(resource, outcomes, module.check_mode, failure_code)
     if failed:
-        module.fail_json(msg=f"{counts}; first failure: {failed[0]['msg']}", **output)
-    module.exit_json(msg=counts, **output)
+        module.fail_json(msg=f"{line}; first failure: {failed[0]['msg']}", **output)
+    module.exit_json(msg=line, **output)
+
+
+def looked_for(params: dict[str, Any], resource: Resource) -> bool:
+    """Whether single mode's user is looked for wherever they are: no ARN, and no place or no identity provider (state=absent only)."""
+    placed = params.get(resource.place_option) is not None and any(params.get(key) is not None for key in ("directory_id", "identity_provider"))
+    return params.get(resource.arn_option) is None and not placed
 
 
 def exit_with_results(module: Any, resource: Resource, outcomes: list[Outcome], repeats: dict[int, int]) -> None:
-    if module.params.get("users") is None:
+    if module.params.get("users") is None and not looked_for(module.params, resource):
         exit_single(module, resource, outcomes[0])
     exit_batch(module, resource, outcomes, repeats)

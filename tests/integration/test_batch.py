@@ -93,7 +93,13 @@ def test_batch_of_200_users_across_22_instances(batch_world, ansible_factory):
     assert [outcome_of(r) for r in results] == [expected[(i["username"], i["instance_id"])] for i in items]
     counts = Counter(expected.values())
     assert real.last["summary"] == dict(total=len(items), changed=counts["changed"], unchanged=counts["unchanged"], failed=counts["failed"])
-    assert f"{counts['failed']} failed" in real.last["msg"]
+    # msg: the first users by name, what happened to each and where; the others counted; the first failure
+    msg, first = real.last["msg"], instance_id(1)
+    assert msg.startswith(f"user1-0: removed from instance {first}; user1-1: removed from instance {first}; "), msg
+    assert f"; user1-6: already absent on instance {first}; " in msg and f"; user1-9: not found on instance {first}; " in msg
+    head, failure = msg.split("; first failure: ")
+    assert head.endswith(f"; and {len(items) - 10} more users (see results)") and head.count(": ") == 10
+    assert "AccessDeniedException" in failure and DENIED in failure and "user7-0" in failure
     for r in results:
         if r["instance_id"] == DENIED:
             assert "AccessDeniedException" in r["msg"] and r["username"] in r["msg"] and DENIED in r["msg"]

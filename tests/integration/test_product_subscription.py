@@ -96,8 +96,19 @@ def test_batch_stop_reads_once_per_product(subs, ansible_factory):
     assert len(subs.calls(write=True)) == 3
 
 
-def test_missing_product_fails_before_any_api_call(subs, ansible_factory):
-    task = {"name": "stop", MODULE: dict(state="absent", username="alice", directory_id=DIRECTORY), "register": "r"}
+def test_missing_product_fails_a_start_before_any_api_call(subs, ansible_factory):
+    task = {"name": "start", MODULE: dict(state="present", username="alice", directory_id=DIRECTORY), "register": "r"}
     run = ansible_factory(subs).playbook([task])
     assert run.rc != 0 and "missing product" in run.last["msg"]
     assert subs.log == []
+
+
+def test_without_product_a_stop_stops_every_product_of_the_user(subs, ansible_factory):
+    said = words(subs)
+    run = ansible_factory(subs).playbook([stop(product=None)])
+    assert run.rc == 0 and run.last["changed"] is True, run.stdout
+    assert sorted(r["product"] for r in run.last["results"] if r["changed"]) == ["OFFICE_PROFESSIONAL_PLUS", "VISUAL_STUDIO_ENTERPRISE"]
+    assert run.last["product_subscription"] == {} and run.last["summary"]["changed"] == 2  # two records: see results
+    assert [c["operation"] for c in subs.calls(write=True)] == ["StopProductSubscription"] * 2
+    assert status(subs, "alice", "OFFICE_PROFESSIONAL_PLUS") == status(subs, "alice", "VISUAL_STUDIO_ENTERPRISE") == said["unsubscribed"]
+    assert status(subs, "bob", "OFFICE_PROFESSIONAL_PLUS") == said["subscribed"]

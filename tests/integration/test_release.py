@@ -242,11 +242,13 @@ def _return_tasks():
         ("instance users info, one instance denied", "lmus_instance_user_info", dict(), True),
         ("instance users info", "lmus_instance_user_info", dict(instance_ids=[iid(1), iid(2)], directory_id=DIRECTORY), False),
         ("associate one user", "lmus_instance_user", dict(username="bob", domain=DOMAIN, instance_id=iid(2), directory_id=DIRECTORY), False),
+        ("disassociate one user, looked for", "lmus_instance_user", dict(state="absent", username="bob", instance_id=iid(2)), False),
         ("disassociate in batch", "lmus_instance_user", dict(
             state="absent", directory_id=DIRECTORY,
             users=[dict(username="alice", domain=DOMAIN, instance_id=iid(1)), dict(username="carol", instance_id=iid(2))]), False),
         ("subscribe one user", "lmus_product_subscription",
          dict(username="bob", domain=DOMAIN, product="OFFICE_PROFESSIONAL_PLUS", directory_id=DIRECTORY), False),
+        ("unsubscribe one user, looked for", "lmus_product_subscription", dict(state="absent", username="bob", product="OFFICE_PROFESSIONAL_PLUS"), False),
         ("unsubscribe in batch", "lmus_product_subscription", dict(
             state="absent", directory_id=DIRECTORY,
             users=[dict(username="alice", domain=DOMAIN, product="OFFICE_PROFESSIONAL_PLUS"),

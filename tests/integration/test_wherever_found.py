@@ -85,7 +85,8 @@ def test_users_without_instances_are_removed_wherever_found(world, ansible_facto
     ]
     assert entries(check) == expected
     assert check.last["summary"] == dict(total=6, changed=4, unchanged=2, failed=0)
-    assert check.last["msg"] == "3 items, 6 results: 4 would change, 2 unchanged, 0 failed"
+    assert check.last["msg"] == (f"alice: would be removed from 3 instances, already absent on instance {instance_id(2)}; "
+                                 f"bob: would be removed from instance {instance_id(3)}; nobody: not found")
     nobody = check.last["results"][-1]
     assert nobody["instance_user"] == {} and "has no association on the 4 instance(s) read" in nobody["msg"]
     assert check.last["results"][1]["instance_user"]["status"] == "DISASSOCIATED"

@@ -267,8 +267,9 @@ def test_wait_times_out_as_a_failure(monkeypatch):
     "state,params,message",
     [
         ("absent", dict(instance_id=I1, directory_id="d-1234567890"), "^username: "),
-        ("absent", dict(username="a", directory_id="d-1234567890"), "^missing instance_id"),
-        ("absent", dict(username="a", instance_id=I1), "^missing directory_id or identity_provider"),
+        # state=absent without them looks for the user wherever they are (test_user_items.py)
+        ("present", dict(username="a", directory_id="d-1234567890"), "^missing instance_id"),
+        ("present", dict(username="a", instance_id=I1), "^missing directory_id or identity_provider"),
         ("absent", dict(username="a", instance_id="i-123", directory_id="d-1234567890"), "^instance_id: 'i-123'"),
         ("absent", dict(username="a", instance_id=I1, directory_id="d-12"), "^directory_id: 'd-12'"),
         ("absent", dict(instance_user_arn="arn:bad"), "^instance_user_arn: 'arn:bad'"),
