@@ -26,6 +26,8 @@ MAX_NAMES = 20
 # and a file give): str.splitlines() would also split on other control characters and on U+2028, U+2029
 # and U+0085, which are refused in a name instead, with their position, rather than taken as separators.
 SEPARATORS = re.compile(r"\r\n|[\r\n,]")
+# What a list written as one string leaves in its names ("[a, b]", '["a"]').
+LIST_MARKS = re.compile(r'[\[\]"]')
 # How many refused items one message names.
 MAX_REFUSED = 20
 
@@ -34,15 +36,17 @@ def _directory(record: dict[str, Any]) -> Optional[str]:
     return ((record.get("identity_provider") or {}).get("active_directory_identity_provider") or {}).get("directory_id")
 
 
-def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[str]:
+def departing_usernames(values: Any, label: str = "offboard_usernames", show_values: bool = True) -> list[str]:
     """Usernames from a list (or a survey's text): one per line or comma, trimmed, unique without regard to case, in order.
 
     Every item must be a string: an item YAML made into null, a boolean, a number, a list or a mapping
     (an empty item, ``yes``, ``0123``, ``12:30``, ...) is refused, as is an item of a list that holds no
     name (``""``, ``"   "``; a survey's blank lines are skipped) and a name with a control character, a
     line or paragraph separator or a format character (validation.control_characters: checked before
-    trimming, so none is trimmed away). The error names each such item by its position in ``label`` and
-    its value. Linear in the input's size.
+    trimming, so none is trimmed away), or with ``[``, ``]`` or ``"`` (a list passed as one string, such
+    as ``-e offboard_usernames=[a,b]``; no Active Directory user name holds them). The error names each
+    such item by its position in ``label`` and (unless ``show_values`` is false: offboard_no_log) its
+    value. Linear in the input's size.
     """
     if values is None:
         return []
@@ -57,9 +61,10 @@ def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[
     for index, value in enumerate(values):
         where = label if text else f"{label}[{index}]"
         if not isinstance(value, str):
-            refused.append(f"{where}: {describe(value)} is not a user name")
+            shown = describe(value) if show_values else f"a {type(value).__name__} (value hidden: offboard_no_log)"
+            refused.append(f"{where}: {shown} is not a user name")
             continue
-        found = _names(value, where, names, refused)
+        found = _names(value, where, names, refused, show_values)
         if not found and not text:
             refused.append(f"{where}: a non-empty user name is required, got {value!r}")
     if refused:
@@ -69,15 +74,20 @@ def departing_usernames(values: Any, label: str = "offboard_usernames") -> list[
     return list(names.values())
 
 
-def _names(value: str, where: str, names: dict[str, str], refused: list[str]) -> bool:
+def _names(value: str, where: str, names: dict[str, str], refused: list[str], show_values: bool = True) -> bool:
     """Add the names of one string to ``names`` (or what is wrong with them to ``refused``); whether it held any name or refused part."""
     parts = SEPARATORS.split(value)
     found = False
     for number, part in enumerate(parts, start=1):
         bad = control_characters(part)
+        numbered = f" (part {number})" if len(parts) > 1 else ""
+        shown = repr(part.strip(" ")) if show_values else "a name (hidden: offboard_no_log)"
         if bad:
-            numbered = f" (part {number})" if len(parts) > 1 else ""
-            refused.append(f"{where}{numbered}: {part.strip(' ')!r} contains control characters ({', '.join(bad)})")
+            refused.append(f"{where}{numbered}: {shown} contains control characters ({', '.join(bad) if show_values else len(bad)})")
+            found = True
+        elif LIST_MARKS.search(part):
+            refused.append(f"{where}{numbered}: {shown} contains [, ] or a double quote, which no user name holds: a list given as one "
+                           "string? Give a YAML or JSON list (-e '{\"offboard_usernames\": [\"a\", \"b\"]}') or names separated by commas")
             found = True
         elif part.strip():
             name = part.strip()
@@ -171,10 +181,12 @@ def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]
                                              msg=f"product subscriptions kept: {name} may still be associated with instance {instance}: the "
                                                  f"{why}; AWS stops an Office or Visual Studio subscription only once the user is on no instance"))
     seen = {name_key(name) for name in found if name}
-    report["not_found"] = [dict(username=name) for name in usernames if name_key(name) not in seen]
+    unseen = [dict(username=name) for name in usernames if name_key(name) not in seen]
+    run = run or {}
+    # A step that stopped without results looked for nobody: its users are not "not found", only not checked.
+    report["not_found"], report["not_checked"] = ([], unseen) if run.get("stopped") else (unseen, [])
     report["unknown_instance_ids"] = _unknown_instances(disassociated)
     report["dry_run"] = bool(dry_run)
-    run = run or {}
     report["started"] = run.get("started")
     report["region"] = run.get("region")
     report["stopped"] = run.get("stopped")
@@ -183,6 +195,7 @@ def offboard_report(usernames: list[str], disassociated: Optional[dict[str, Any]
     # Writes the service accepted but that could not be seen done (a wait that timed out or could not read): removed, not confirmed.
     report["counts"]["unsettled"] = sum(1 for key in ("disassociated", "unsubscribed") for record in report[key] if record.get("settled") is False)
     report["counts"]["unknown_instance_ids"] = len(report["unknown_instance_ids"])
+    report["counts"]["not_checked"] = len(report["not_checked"])
     return report
 
 
@@ -236,7 +249,11 @@ def offboard_summary(report: dict[str, Any], names: bool = True) -> list[str]:
     not_found = [record["username"] for record in report["not_found"]]
     if not_found:
         listed = _bounded(not_found) if names else "names in the report file"
-        lines.append(f"  NOT FOUND ({len(not_found)}, on no instance and in no subscription; check the spelling): {listed}")
+        lines.append(f"  NOT FOUND ({len(not_found)}, nothing of theirs was found; check the spelling): {listed}")
+    not_checked = [record["username"] for record in report.get("not_checked") or []]
+    if not_checked:
+        listed = _bounded(not_checked) if names else "names in the report file"
+        lines.append(f"  NOT CHECKED ({len(not_checked)}, a step stopped before looking for them): {listed}")
     if names:
         for record in report["failed"][:MAX_LINES]:
             lines.append(f"  FAILED [{record.get('code') or 'no code'}] {record.get('username')}: {record.get('msg')}")

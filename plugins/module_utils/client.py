@@ -81,6 +81,16 @@ def require_credentials(module: Any) -> None:
         module.fail_json(msg=NO_CREDENTIALS)
 
 
+def warner(module: Any) -> Any:
+    """The module's ``warn``, straight to ansible-core's AnsibleModule.
+
+    amazon.aws's AnsibleAWSModule.warn also copies each warning into ``warnings`` of exit_json, which
+    ansible-core 2.19 answers with a deprecation warning of its own; ansible-core already returns them.
+    """
+    inner = getattr(module, "_module", None)
+    return inner.warn if inner is not None and hasattr(inner, "warn") else module.warn
+
+
 def error_code(exception: Optional[BaseException]) -> Optional[str]:
     """The AWS error code behind an LmusError or botocore exception, or None."""
     inner = getattr(exception, "exception", None) or exception

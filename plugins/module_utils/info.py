@@ -14,6 +14,7 @@ from typing import Any
 from typing import Optional
 
 from .client import LmusError
+from .client import warner
 from .client import describe_error
 from .client import error_code
 from .concurrency import Failure
@@ -89,7 +90,7 @@ def exit_info(module: Any, result_key: str, records: list[Record], failures: lis
     result.update(extra)
     if failures:
         for other in failures[1:]:
-            module.warn(other["msg"])
+            warner(module)(other["msg"])
         module.fail_json_aws(failures[0]["exception"], msg=f"{len(failures)} read(s) failed, the list is incomplete; first: {failures[0]['msg']}", **result)
     module.exit_json(changed=False, **result)
 

@@ -24,6 +24,7 @@ from typing import Optional
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from .client import error_code
+from .client import warner
 from .converge import NOT_FOUND
 from .converge import Outcome
 from .identity import directory_of
@@ -123,7 +124,7 @@ def exit_batch(module: Any, resource: Resource, outcomes: list[Outcome], repeats
         for result in results:
             result["_ansible_no_log"] = True
     for index, first in sorted(repeats.items()):
-        module.warn(f"users[{index}] repeats users[{first}]; it was handled once")
+        warner(module)(f"users[{index}] repeats users[{first}]; it was handled once")
     failed = [r for r in results if r["failed"]]
     changed = sum(1 for r in results if r["changed"] and not r["failed"])
     summary = dict(total=len(results), changed=changed, unchanged=len(results) - changed - len(failed), failed=len(failed))

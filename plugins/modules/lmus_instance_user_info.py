@@ -10,6 +10,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import LmusError
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import connect
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import warner
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import build_identity_provider
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import check_filters
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import exit_info
@@ -53,7 +54,7 @@ def main():
             exit_listing_failure(module, "instance_users", e, instance_id=None)
     missing = [i for i in wanted if i not in {p.where for p in places}]
     if missing:
-        module.warn(f"instance_ids: not known to ListInstances, not read: {', '.join(missing)}")
+        warner(module)(f"instance_ids: not known to ListInstances, not read: {', '.join(missing)}")
     records, failures = list_records(client, ASSOCIATIONS, places, params)
     exit_info(module, "instance_users", records, failures, missing_instance_ids=missing)
 

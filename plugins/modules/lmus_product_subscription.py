@@ -9,6 +9,7 @@
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import connect
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import warner
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.converge import converge
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import parse_items
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items import write_argument_spec
@@ -27,14 +28,14 @@ def main():
     )
     params = module.params
     try:
-        items, repeats = parse_items(params, SUBSCRIPTIONS, module.warn)
+        items, repeats = parse_items(params, SUBSCRIPTIONS, warner(module))
     except LmusInputError as e:
         module.fail_json(msg=str(e))
 
     client = connect(module, params["concurrency"])
-    entries = locate_product_subscriptions(client, items, params["concurrency"], module.warn)
+    entries = locate_product_subscriptions(client, items, params["concurrency"], warner(module))
     outcomes = converge(client, SUBSCRIPTIONS, params["state"], entries, module.check_mode, params["concurrency"],
-                        params["wait"], params["wait_timeout"], module.warn)
+                        params["wait"], params["wait_timeout"], warner(module))
     exit_with_results(module, SUBSCRIPTIONS, outcomes, repeats)
 
 

@@ -10,6 +10,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import LmusError
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import connect
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.client import warner
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.identity import build_identity_provider
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import check_filters
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.info import exit_info
@@ -40,7 +41,7 @@ def main():
 
     client = connect(module, params["concurrency"])
     try:
-        providers = [identity_provider] if identity_provider else registered_identity_providers(client, module.warn)
+        providers = [identity_provider] if identity_provider else registered_identity_providers(client, warner(module))
     except LmusError as e:
         exit_listing_failure(module, "product_subscriptions", e, directory_id=None)
     places = [place(params["product"], provider) for provider in providers]

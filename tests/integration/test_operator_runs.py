@@ -63,10 +63,13 @@ def test_a_workflow_real_run_reports_itself_not_the_dry_run_whose_stats_it_gets(
     assert live(org, DEPARTING)[0] == [("alice", DENIED)]
 
 
-@pytest.mark.parametrize("name", ["offboard_report", "offboard__report", "offboard__disassociated", "offboard__dry_run"])
-def test_a_result_given_from_outside_stops_the_run_before_any_call(org, ansible_factory, tmp_path, name):  # noqa: F811
+@pytest.mark.parametrize("name, helpers", [("offboard_report", {}), ("offboard__report", {}), ("offboard__disassociated", {}),
+                                           ("offboard__dry_run", {}), ("offboard__connection", {}),
+                                           ("offboard__report", {"offboard__shadowed": [], "offboard__internal": []})])
+def test_a_result_given_from_outside_stops_the_run_before_any_call(org, ansible_factory, tmp_path, name, helpers):  # noqa: F811
+    """Also when the extra vars try to switch the check itself off (names of task variables it might have used)."""
     shadow = tmp_path / "shadow.json"
-    shadow.write_text(json.dumps({name: {"dry_run": True, "counts": {"failed": 0}}}), encoding="utf-8")
+    shadow.write_text(json.dumps(dict(helpers, **{name: {"dry_run": True, "counts": {"failed": 0}}})), encoding="utf-8")
     run = run_offboard(ansible_factory(org), dict(offboard_usernames=DEPARTING), extra_args=["-e", f"@{shadow}"])
     assert run.rc == 2
     assert run.last["msg"].startswith(f"{name}: set from outside the role"), run.last["msg"]
@@ -113,8 +116,11 @@ def test_no_credentials_stop_the_run_before_any_call_and_the_report_says_so(org,
     report = json.loads(path.read_text(encoding="utf-8"))
     assert "no AWS credentials were found, nothing was called" in report["stopped"]
     assert report["counts"]["disassociated"] == 0 and report["disassociated"] == []
+    # Nobody was looked for: not "not found" (a typo), but not checked.
+    assert report["not_found"] == [] and [r["username"] for r in report["not_checked"]] == DEPARTING
     assert "a step stopped without results" in run.last["msg"]
     assert any(line.startswith("  STOPPED before the end: Remove the departing users") for line in summary(run))
+    assert "  NOT CHECKED (3, a step stopped before looking for them): alice, bob, nobody" in summary(run)
 
 
 # ---------------------------------------------------------------- 3. a report per run, and the undo of one
@@ -145,6 +151,12 @@ def test_each_run_writes_its_own_report_and_the_undo_takes_the_real_runs(org, an
     refused = ansible.run_command(undo + ["-e", f"offboard_undo_report={written[0]}"])
     assert refused.rc == 2 and "is the report of a dry run" in refused.last["msg"], refused.last
     assert org.log == []
+    real_report = json.loads(open(written[1], encoding="utf-8").read())
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps({"offboard__undo": real_report}), encoding="utf-8")
+    smuggled = ansible.run_command(undo + ["-e", f"offboard_undo_report={written[0]}", "-e", f"@{forged}"])
+    assert smuggled.rc == 2 and smuggled.last["msg"].startswith("offboard__undo: set from outside"), smuggled.last
+    assert org.log == []
     wrong_region = ansible.run_command(undo + ["-e", f"offboard_undo_report={written[1]}", "-e", "offboard_region=eu-west-1"])
     assert wrong_region.rc == 2 and "is not the region of the run to undo (us-east-1)" in wrong_region.last["msg"]
     assert org.log == []
@@ -166,7 +178,7 @@ def test_the_summary_names_typos_unknown_instances_and_failures_with_codes(org, 
     assert run.rc == 2
     lines = summary(run)
     [not_found] = [line for line in lines if line.startswith("  NOT FOUND")]
-    assert not_found == f"  NOT FOUND (25, on no instance and in no subscription; check the spelling): {', '.join(typos[:20])} and 5 more"
+    assert not_found == f"  NOT FOUND (25, nothing of theirs was found; check the spelling): {', '.join(typos[:20])} and 5 more"
     [unknown_line] = [line for line in lines if line.startswith("  UNKNOWN INSTANCE IDS")]
     assert unknown_line == f"  UNKNOWN INSTANCE IDS (1, not listed by ListInstances in us-east-1; nothing was done there): {unknown}"
     failed = [line for line in lines if line.startswith("  FAILED")]
