@@ -17,6 +17,8 @@ out, of an item or of the task in single mode: the user is then looked for where
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from dataclasses import replace
 from typing import Any
@@ -105,9 +107,17 @@ def write_mutually_exclusive(resource: Resource) -> list[tuple[str, ...]]:
     return [IDENTITY_OPTIONS, ("username", resource.arn_option), ("users", "username"), ("users", resource.arn_option)]
 
 
+# What a list written as one string leaves in its names ("[jdoe", 'bob"]').
+LIST_MARKS = re.compile(r'[\[\]"]')
+
+
 def _user_values(users: Any) -> list[Any]:
     """The items of ``users``: a list, or one string of user names separated by commas (``users=jdoe,bob``)."""
     if isinstance(users, str):
+        if LIST_MARKS.search(users):
+            raise LmusInputError(f"users: {users!r} holds [, ] or a double quote, which no user name holds: a list written in key=value "
+                                 "form is not parsed (it would give names such as '[jdoe'); write users=jdoe,bob, or pass JSON: "
+                                 "-a '{\"users\": [\"jdoe\", \"bob\"], ...}'")
         return users.split(",")
     if isinstance(users, (list, tuple)):
         return list(users)

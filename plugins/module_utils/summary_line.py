@@ -8,7 +8,7 @@
 ``jdoe: removed from 3 instances, already absent on instance i-0123456789abcdef0; bob: not found``
 
 The line is for people reading an ad-hoc command's output; ``results`` says the same as data.
-It names at most MSG_USERS users, in the order given, and counts the others.
+It names at most MSG_USERS users, those with a failure first, then those with a change, and counts the others.
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ def _phrase(resource: Resource, outcome: str, outcomes: list[Outcome], check_mod
         text = f"{words} {many.format(len(places))}"
     else:  # found nowhere, or the places could not be listed
         text = {NOT_FOUND: "not found", FAILED: "failed"}.get(outcome, words)
+    if outcome == NOT_FOUND and places and all(o.entry.reason == "instance_not_listed" for o in outcomes):
+        text = f"{one.format(places[0]) if len(places) == 1 else many.format(len(places))} not listed by ListInstances (an unknown instance ID)"
     codes = list(dict.fromkeys(code for code in (code_of(o.error) for o in outcomes) if code)) if outcome == FAILED else []
     return f"{text} ({', '.join(codes)})" if codes else text
 
@@ -73,8 +75,11 @@ def outcome_line(resource: Resource, outcomes: list[Outcome], check_mode: bool, 
         _label, by_outcome = users.setdefault(key, (item.username or str(item.arn), {}))
         by_outcome.setdefault(FAILED if outcome.failed else outcome.outcome, []).append(outcome)
     order = list(PHRASES[resource.place_option])
+    # The users with a failure first, then those with a change, then the others; each group in the order given.
+    ranked = sorted(users.values(), key=lambda user: 0 if FAILED in user[1] else 1 if {REMOVED, ADDED} & set(user[1]) else 2)
     parts = [f"{label}: " + ", ".join(_phrase(resource, kind, by_outcome[kind], check_mode, code_of) for kind in order if kind in by_outcome)
-             for label, by_outcome in list(users.values())[:MSG_USERS]]
+             for label, by_outcome in ranked[:MSG_USERS]]
     if len(users) > MSG_USERS:
-        parts.append(f"and {len(users) - MSG_USERS} more users (see results)")
+        failed = sum(1 for _label, by_outcome in ranked[MSG_USERS:] if FAILED in by_outcome)
+        parts.append(f"and {len(users) - MSG_USERS} more users" + (f", {failed} of them with a failure" if failed else "") + " (see results)")
     return "; ".join(parts) or "no user given"

@@ -133,7 +133,8 @@ def check_text(value: Any, option: str, what: str, hint: str, given: bool = Fals
         raise LmusInputError(f"{option}: a non-empty {what} is required, got {value!r}")
     bad = control_characters(value)
     if bad:
-        raise LmusInputError(f"{option}: {value!r} contains control characters ({', '.join(bad)}); a {what} cannot")
+        raise LmusInputError(f"{option}: {value!r} contains control characters ({', '.join(bad)}); a {what} cannot hold characters "
+                             "that are not seen (control, format or line-separating characters)")
     return value
 
 

@@ -126,6 +126,26 @@ def test_a_failure_is_named_with_its_code_and_the_first_failure_follows():
     assert "AccessDeniedException" in result["msg"].split("first failure: ")[1]
 
 
+def test_users_with_a_failure_come_first_and_the_rest_are_counted_with_their_failures():
+    client = world()
+    client.errors["DisassociateUser"] = ["AccessDeniedException"] * 10
+    names = [f"u{n:02d}" for n in range(MSG_USERS + 2)] + ["alice", "bob"]
+    result = run_module(client, users=names)
+    assert result["msg"].startswith(f"alice: already absent on instance {I2}, failed on 2 instances (AccessDeniedException); "
+                                    f"bob: failed on instance {I3} (AccessDeniedException); u00: not found; "), result["msg"]
+    assert f"; and {len(names) - MSG_USERS} more users (see results); first failure: " in result["msg"]
+    few = MSG_USERS - 1
+    client = world()
+    client.errors["DisassociateUser"] = ["AccessDeniedException"] * 10
+    hidden = run_module(client, users=[f"u{n:02d}" for n in range(few)] + ["carol", "alice", "bob"])  # carol removed, alice and bob failed
+    assert [part.split(":")[0] for part in hidden["msg"].split("; ")[:4]] == ["carol", "alice", "bob", "u00"]  # the failed first, in the order given
+
+
+def test_an_unknown_instance_is_named_as_such():
+    result = run_module(world(), username="alice", instance_id="i-0123456789abcdef9")
+    assert result["msg"] == "alice: instance i-0123456789abcdef9 not listed by ListInstances (an unknown instance ID)"
+
+
 def test_a_user_who_cannot_be_looked_for_failed():
     client = world()
     client.errors["ListInstances"] = ["AccessDeniedException"] * 10

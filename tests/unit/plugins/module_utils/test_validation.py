@@ -178,7 +178,8 @@ def test_username_with_a_line_separator_or_format_character_is_refused_showing_i
     with pytest.raises(LmusInputError) as e:
         validation.check_username(value, "users[2].username")
     message = str(e.value)
-    assert message == f"users[2].username: {value!r} contains control characters ({shown}); a user name cannot"
+    assert message == (f"users[2].username: {value!r} contains control characters ({shown}); a user name cannot hold characters "
+                       "that are not seen (control, format or line-separating characters)")
     assert message.isprintable()  # the character itself never reaches the message: it is shown escaped
 
 
