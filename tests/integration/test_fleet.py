@@ -372,3 +372,9 @@ def test_sts_assume_role_runs_against_the_emulator(fleet_emulator, tmp_path):
     assert session.account_id == prod["account_id"]
     # no_log hides the result from the job log, not from the debug log: the secret is printed there.
     assert issued[1] in proc.stdout + proc.stderr
+
+
+def test_the_documented_inventory_is_the_tested_one():
+    blocks = re.findall(r"^```yaml\n(.*?)^```$", (ROOT / "docs" / "fleet.md").read_text(encoding="utf-8"), re.S | re.M)
+    assert INVENTORY.read_text(encoding="utf-8") in blocks
+    assert len(HOSTS) == 6 and len({about["account_id"] for about in HOSTS.values()}) == 4
