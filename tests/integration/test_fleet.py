@@ -378,3 +378,19 @@ def test_the_documented_inventory_is_the_tested_one():
     blocks = re.findall(r"^```yaml\n(.*?)^```$", (ROOT / "docs" / "fleet.md").read_text(encoding="utf-8"), re.S | re.M)
     assert INVENTORY.read_text(encoding="utf-8") in blocks
     assert len(HOSTS) == 6 and len({about["account_id"] for about in HOSTS.values()}) == 4
+
+
+def test_both_playbooks_can_be_imported(tmp_path):
+    """``import_playbook`` of the single-account playbook still works, and of the fleet's."""
+    playbook = tmp_path / "site.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "One account", "ansible.builtin.import_playbook": "lmus.user_subscriptions.offboard"},
+                                        {"name": "The fleet", "ansible.builtin.import_playbook": "lmus.user_subscriptions.offboard_fleet"}]),
+                        encoding="utf-8")
+    proc = subprocess.run([bin_path("ansible-playbook"), "-i", str(INVENTORY), str(playbook), "--list-hosts", "--list-tasks"], cwd=tmp_path,
+                          env=ansible_env(ANSIBLE_STDOUT_CALLBACK="default"), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    plays = re.findall(r"play #\d+ \(([^)]*)\): ([^\t\n]+)", proc.stdout)
+    assert [(hosts, name.strip()) for hosts, name in plays] == [
+        ("localhost", "Offboard departing users from AWS License Manager user-based subscriptions"),
+        ("offboard_fleet", "Offboard every account-region of the fleet")]
+    assert "hosts (6)" in proc.stdout
