@@ -256,7 +256,7 @@ def test_fleet_check_then_run_then_rerun(fleet_emulator, tmp_path):
     assert sorted(f["host"] for f in again["failed_account_regions"]) == sorted([DENIED_HOST, DENIED_INSTANCE_HOST])
     assert {host for host, s in json.loads(rerun.stdout)["stats"].items() if s["changed"]} == set()
     assert len(list(fleet.reports.glob("offboard-fleet-*.json"))) == 3
-    # The fleet's AWS profiles were removed, each run.
+    # The fleet's AWS profiles file was removed, each run.
     assert list(fleet.tmp.glob("offboard-profiles-*")) == []
     print(f"fleet runs: check {dry.seconds:.1f} s, run {real.seconds:.1f} s, rerun {rerun.seconds:.1f} s")
 
@@ -309,7 +309,7 @@ def test_no_credential_in_output_facts_reports_or_files(fleet_emulator, tmp_path
 
 
 def test_a_killed_fleet_run_leaves_no_credential_behind(fleet_emulator, tmp_path):
-    """SIGKILL while the modules of every host wait on the service: the fleet's AWS profiles stay (names, no secret), and
+    """SIGKILL while the modules of every host wait on the service: the fleet's AWS profiles file stays (names, no secret), and
     neither they nor the modules' payloads hold a credential."""
     issued = issued_credentials(fleet_emulator)
     fleet = Fleet(fleet_emulator, tmp_path)
@@ -340,8 +340,9 @@ def test_a_killed_fleet_run_leaves_no_credential_behind(fleet_emulator, tmp_path
     assert issued, "no role was assumed before the kill"
     leftovers = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert any(path.name.startswith("AnsiballZ_") for path in leftovers), f"the kill left no module payload to inspect: {leftovers}"
-    profiles = list(fleet.tmp.glob("offboard-profiles-*/config"))
+    profiles = list(fleet.tmp.glob("offboard-profiles-*.ini"))
     assert profiles and "role_arn = arn:aws:iam::111111111111:role/lmus-offboard" in profiles[0].read_text(encoding="utf-8")
+    assert stat.S_IMODE(os.stat(profiles[0]).st_mode) == 0o600
     for path in leftovers:
         data = path.read_bytes()
         for secret in issued + [HUB_SECRET]:
