@@ -303,4 +303,3 @@ def test_bad_access_keys_and_external_ids_are_refused():
         Emulator(access_keys={HUB_KEY: 1})
     with pytest.raises(ValueError, match="account ID"):
         Emulator(external_ids={"prod": "x"})
-

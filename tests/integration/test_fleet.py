@@ -355,10 +355,9 @@ def test_sts_assume_role_runs_against_the_emulator(fleet_emulator, tmp_path):
     ANSIBLE_DEBUG=1 prints whatever no_log says (docs/fleet.md)."""
     issued = issued_credentials(fleet_emulator)
     prod = HOSTS["prod-eu-west-1"]
+    assume = dict(role_arn=prod["role_arn"], role_session_name="sts-module", duration_seconds=900, region="eu-west-1", endpoint_url=fleet_emulator.url)
     play = [dict(name="Assume a fleet role", hosts="localhost", gather_facts=False, tasks=[
-        {"name": "Assume", "amazon.aws.sts_assume_role": dict(role_arn=prod["role_arn"], role_session_name="sts-module", duration_seconds=900,
-                                                             region="eu-west-1", endpoint_url=fleet_emulator.url),
-         "register": "assumed", "no_log": True},
+        {"name": "Assume", "amazon.aws.sts_assume_role": assume, "register": "assumed", "no_log": True},
         {"name": "Who", "ansible.builtin.debug": {"msg": "{{ assumed.sts_user.arn }} {{ assumed.sts_creds.access_key is match('ASIA') }}"}},
     ])]
     playbook = tmp_path / "assume.yml"

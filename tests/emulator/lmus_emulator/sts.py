@@ -152,7 +152,7 @@ def token_digest(token):
 def _key_id(prefix, seed=None):
     alphabet = string.ascii_uppercase + "234567"
     if seed is None:
-        return prefix + "".join(secrets.choice(alphabet) for _ in range(16))
+        return prefix + "".join(secrets.choice(alphabet) for _position in range(16))
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     return prefix + "".join(alphabet[b % len(alphabet)] for b in digest[:17])
 
@@ -294,4 +294,3 @@ def scope_of(authorization):
     """(access key ID, region, service) from a SigV4 Authorization header's credential scope, or Nones."""
     match = re.search(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request", authorization or "")
     return match.groups() if match else (None, None, None)
-

@@ -50,8 +50,8 @@ def test_every_account_region_with_status_error_and_totals():
     report = offboard_fleet.offboard_fleet_report(hosts, results, False, {"finished": "2026-01-02T03:10:00Z"})
     entries = {e["host"]: e for e in report["account_regions"]}
     assert [e["host"] for e in report["account_regions"]] == hosts
-    assert {h: e["status"] for h, e in entries.items()} == {"prod-eu-west-1": "ok", "dev-eu-west-1": "failed", "legacy-eu-central-1": "failed",
-                                                           "broken-eu-west-1": "failed", "quiet-eu-west-1": "failed"}
+    statuses = {"prod-eu-west-1": "ok", "dev-eu-west-1": "failed", "legacy-eu-central-1": "failed", "broken-eu-west-1": "failed", "quiet-eu-west-1": "failed"}
+    assert {h: e["status"] for h, e in entries.items()} == statuses
     assert entries["prod-eu-west-1"]["account_id"] == "111111111111" and entries["prod-eu-west-1"]["error"] is None
     # A step that stopped: its reason; failures: counted by code, then the first; no result at all: said so.
     assert "AssumeRole" in entries["legacy-eu-central-1"]["error"]
