@@ -65,10 +65,13 @@ NO_CREDENTIALS = (
 
 
 def require_credentials(module: Any) -> None:
-    """Fail before any API call when botocore's credential chain finds nothing.
+    """Fail before any API call when botocore's credential chain finds nothing, or cannot get what it found.
 
     Without this, the first read fails on every item with NoCredentialsError; here the run stops at once, and says how to
     give them. The chain is botocore's own (explicit options, the environment, the profile, then a container or instance role).
+    A profile that assumes a role (``role_arn`` with ``credential_source`` or ``source_profile``) gets its credentials on
+    first use: they are got here, so that a role that cannot be assumed (AccessDenied, a wrong external ID) stops the run
+    before any call of this service, with STS's answer. They never leave botocore, and botocore renews them before they expire.
     """
     _region, _endpoint, params = get_aws_connection_info(module)
     if params.get("aws_access_key_id"):
@@ -79,6 +82,11 @@ def require_credentials(module: Any) -> None:
         return  # a missing or broken profile: amazon.aws's connection below reports it
     if found is None:
         module.fail_json(msg=NO_CREDENTIALS)
+    try:
+        found.get_frozen_credentials()
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        where = f" for profile {params['profile_name']}" if params.get("profile_name") else ""
+        module.fail_json_aws(e, msg=f"could not get AWS credentials{where}, nothing was called")
 
 
 def warner(module: Any) -> Any:

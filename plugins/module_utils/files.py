@@ -17,6 +17,9 @@ A file is written either at an exact ``path`` or under a new name in a ``directo
   temporary file is removed on any error;
 - an existing file at ``path`` is replaced only when it is a regular file of the running user.
 
+``remove_file`` removes a file at ``path`` under the same rules (a regular file of the running user,
+never through a link), for the files the collection writes only for the time of a run.
+
 ``check_destination`` runs the same checks and creates (and removes at once) the same kind
 of temporary file that ``write_file`` writes through, so a destination that passes the check
 can be written. Every error is a ``FileWriteError`` whose message starts with the label
@@ -375,3 +378,42 @@ def write_file(dest: Destination, content: Union[str, bytes], now: Optional[date
         _remove(temp)
         raise
     return WriteResult(final, True)
+
+
+def remove_file(dest: Destination, check: bool = False) -> bool:
+    """Path mode: remove ``dest.path``, a regular file of the running user; return False when nothing is there.
+
+    Never through a link: a symbolic link at the path is refused, and neither the link nor its target is touched; so are
+    a directory, anything else than a regular file, and a file of another user. With ``check``, the same checks, and
+    nothing is removed. The directory is synced after the removal.
+    """
+    if dest.path is None:
+        raise FileWriteError(f"{dest.label}: only a file named by its path is removed, not a directory's file")
+    what = f"{dest.label}: {dest.path!r}"
+    try:
+        st = os.lstat(dest.path)
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise FileWriteError(f"{dest.label}: cannot remove {dest.path!r}: {e.strerror or e}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise FileWriteError(f"{what} is a symbolic link; refusing to remove or follow it")
+    if stat.S_ISDIR(st.st_mode):
+        raise FileWriteError(f"{what} is a directory; only a file is removed")
+    if not stat.S_ISREG(st.st_mode):
+        raise FileWriteError(f"{what} is not a regular file; it is left alone")
+    if st.st_uid != os.geteuid():
+        raise FileWriteError(f"{what} belongs to uid {st.st_uid}, not to the running user (uid {os.geteuid()}); it is left alone")
+    if check:
+        return True
+    try:
+        os.unlink(dest.path)
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        raise FileWriteError(f"{dest.label}: cannot remove {dest.path!r}: {e.strerror or e}") from None
+    try:
+        _sync_directory(dest.folder)
+    except OSError:
+        pass  # the file is gone; a directory that cannot be synced changes nothing to that
+    return True

@@ -11,7 +11,8 @@ version_added: 0.2.0
 short_description: Write a report file atomically, readable by its owner only, never through a symbolic link
 description:
   - Writes O(content) to one file on the managed host, or checks (O(state=checked)) that it could,
-    without writing. This is the writer the collection's roles use for their reports; it does not
+    without writing, or removes a file it wrote (O(state=absent)). This is the writer the collection's
+    roles use for their reports and for the files they keep only for the time of a run; it does not
     call AWS.
   - With O(path), the file is exactly O(path). An existing file there is replaced only when it is a
     regular file owned by the running user; when it already holds O(content) with mode C(0600) it is
@@ -42,6 +43,9 @@ description:
   - O(state=checked), and check mode, run the same checks as a write, including the creation (and
     immediate removal) of the temporary file, so a destination that passes can be written. Nothing
     is left behind.
+  - O(state=absent) removes the file at O(path) under the same rules - only a regular file owned by the
+    running user; a symbolic link (neither it nor its target is touched), a directory, anything else
+    or a file of another user is refused. Nothing there is not an error (RV(changed) is V(false)).
 author:
   - lmus.user_subscriptions maintainers (@lmus)
 options:
@@ -82,8 +86,9 @@ options:
       - V(present) writes the file.
       - V(checked) only checks that the file could be written (see the description) and writes nothing;
         roles use it before they make any change elsewhere, so that a bad destination stops them early.
+      - V(absent) removes the file at O(path) (see the description); O(path) is required, O(directory) not allowed.
     type: str
-    choices: [present, checked]
+    choices: [present, checked, absent]
     default: present
   label:
     description:
@@ -98,6 +103,7 @@ attributes:
     details:
       - In check mode nothing is written; the destination is checked as with O(state=checked) and
         RV(changed) is V(true) for O(state=present) (V(false) when O(path) already holds O(content)).
+      - In check mode O(state=absent) removes nothing; RV(changed) says whether it would.
       - A task that must write even in check mode (a dry run's report) sets the C(check_mode) keyword to V(false).
   diff_mode:
     support: none
@@ -142,12 +148,18 @@ EXAMPLES = r"""
 - name: Show where the report went
   ansible.builtin.debug:
     msg: "Report written to {{ report_file.path }}"
+
+- name: Remove a file written only for the time of the run (never through a link, never another user's file)
+  lmus.user_subscriptions.lmus_report_file:
+    path: "{{ report_file.path }}"
+    state: absent
+  check_mode: false
 """
 
 RETURN = r"""
 path:
   description:
-    - The file written, or that would be written (O(state=checked), check mode), as an absolute path.
+    - The file written, or that would be written (O(state=checked), check mode), or removed (O(state=absent)), as an absolute path.
     - With O(directory), the name chosen. With O(state=checked) or in check mode, it is the name free at
       the time of the check; a later write picks the name free then.
     - On failure, the path in question (absent when the options themselves are invalid).
@@ -156,8 +168,8 @@ path:
   sample: /var/lib/offboarding/reports/offboard-20250102T030405Z-dry-run.json
 changed:
   description:
-    - V(true) when the file was written (or would be, in check mode); V(false) with O(state=checked),
-      and when O(path) already held O(content) with mode C(0600).
+    - V(true) when the file was written or removed (or would be, in check mode); V(false) with O(state=checked),
+      when O(path) already held O(content) with mode C(0600), and with O(state=absent) when there was no file.
   returned: always
   type: bool
   sample: true
@@ -174,6 +186,7 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.files impo
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.files import already_written
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.files import check_destination
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.files import destination
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.files import remove_file
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.files import write_file
 
 
@@ -195,7 +208,7 @@ def main():
             prefix=dict(type="str"),
             suffix=dict(type="str"),
             content=dict(type="str"),
-            state=dict(type="str", choices=["present", "checked"], default="present"),
+            state=dict(type="str", choices=["present", "checked", "absent"], default="present"),
             label=dict(type="str"),
         ),
         mutually_exclusive=[("path", "directory")],
@@ -205,6 +218,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["state"] == "absent" and params["directory"] is not None:
+        module.fail_json(msg="state=absent removes the file named by path; directory is not allowed with it")
     try:
         dest = destination(path=params["path"], directory=params["directory"], prefix=params["prefix"], suffix=params["suffix"], label=params["label"])
     except FileWriteError as e:
@@ -212,6 +227,10 @@ def main():
 
     where = dest.path or dest.directory
     try:
+        if params["state"] == "absent":
+            removed = remove_file(dest, check=module.check_mode)
+            verb = "would remove" if module.check_mode else "removed"
+            module.exit_json(changed=removed, path=dest.path, msg=f"{verb} {dest.path}" if removed else f"{dest.path}: no file to remove")
         if params["state"] == "checked":
             path = check_destination(dest)
             module.exit_json(changed=False, path=path, msg=f"{path} can be written")

@@ -148,3 +148,22 @@ def test_returned_keys_are_the_documented_ones(tmp_path):
     for name in ("path", "directory", "checked", "failed"):
         result = run.task(name)
         assert set(result) - ansible_keys == documented, (name, result)
+
+
+def test_absent_removes_a_file_of_ours_never_a_link_and_check_mode_removes_nothing(tmp_path):
+    target = tmp_path / "profiles.ini"
+    target.write_text("[profile x]\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("keep\n")
+    (tmp_path / "link").symlink_to(elsewhere)
+    dry = run_play(tmp_path, [task(dict(path=str(target), state="absent"), name="remove")], check=True)
+    assert dry.rc == 0 and dry.last["changed"] is True and target.exists(), dry.stdout
+    real = run_play(tmp_path, [task(dict(path=str(target), state="absent"), name="remove"),
+                               task(dict(path=str(target), state="absent"), name="again")])
+    assert real.rc == 0, real.stdout
+    assert [r["changed"] for r in real.results()] == [True, False] and not target.exists()
+    refused = run_play(tmp_path, [task(dict(path=str(tmp_path / "link"), state="absent"), name="link")])
+    assert refused.rc != 0 and "is a symbolic link; refusing to remove or follow it" in refused.last["msg"]
+    assert (tmp_path / "link").is_symlink() and elsewhere.read_text() == "keep\n"
+    wrong = run_play(tmp_path, [task(dict(directory=str(tmp_path), state="absent"), name="directory")])
+    assert wrong.rc != 0 and "directory is not allowed" in wrong.last["msg"]

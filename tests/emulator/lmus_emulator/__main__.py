@@ -42,6 +42,21 @@ def _write_url(path, url):
     os.replace(tmp, path)
 
 
+def _fleet(path):
+    """The Emulator keyword arguments of a --fleet file; seeds named by path are read relative to the file."""
+    if path is None:
+        return {}
+    data = load_seed(path)
+    unknown = sorted(set(data or {}) - {"partitions", "access_keys", "external_ids"})
+    if unknown or not isinstance(data.get("partitions"), list):
+        raise ValueError(f"{path}: a fleet file has partitions (a list) and optionally access_keys and external_ids; unknown keys {unknown}")
+    here = os.path.dirname(os.path.abspath(path))
+    for entry in data["partitions"]:
+        if isinstance(entry, dict) and isinstance(entry.get("seed"), str):
+            entry["seed"] = os.path.join(here, entry["seed"])
+    return data
+
+
 def main(argv=None):
     """Run the emulator until SIGTERM / SIGINT."""
     parser = argparse.ArgumentParser(prog="python3 -m lmus_emulator", description="Local AWS License Manager User Subscriptions emulator.")
@@ -61,15 +76,18 @@ def main(argv=None):
     parser.add_argument("--omit-instance-identity-provider", action="store_true",
                         help="leave IdentityProvider out of ListInstances answers (what botocore < 1.40.35 sees)")
     parser.add_argument("--rules", help='service rules as a JSON object or a YAML/JSON file, e.g. {"require_subscription_to_associate": true}')
+    parser.add_argument("--fleet", help="several account-regions, as a YAML/JSON file: {partitions: [{account_id, region, seed}], "
+                                        "access_keys: {KEY: account}, external_ids: {account: id}} (see README, \"Accounts, regions and STS\")")
     parser.add_argument("--verbose", action="store_true", help="log request lines (never headers) to stderr")
     args = parser.parse_args(argv)
     try:
         vocabulary = _vocabulary(args.vocabulary)
         seed = sample_seed(vocabulary) if args.sample else load_seed(args.seed) if args.seed else None
+        fleet = _fleet(args.fleet)
         emulator = Emulator(seed=seed, transition_delay=args.transition_delay, page_size=args.page_size,
                             faults=_json_or_file(args.faults), port=args.port, account_id=args.account_id, region=args.region, verbose=args.verbose,
                             vocabulary=vocabulary, omit_instance_identity_provider=args.omit_instance_identity_provider,
-                            rules=_json_or_file(args.rules))
+                            rules=_json_or_file(args.rules), **fleet)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"lmus-emulator: {exc}", file=sys.stderr)
         return 2

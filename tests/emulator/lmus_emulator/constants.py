@@ -40,6 +40,10 @@ ERROR_HTTP_STATUS = {
     "ResourceNotFoundException": 404,
     "MissingAuthenticationTokenException": 403,
     "UnknownOperationException": 404,
+    # Not in this service's model: what AWS answers a request signed with an unknown or invalid key or token (also in a
+    # region the account has not enabled), and with an expired token.
+    "UnrecognizedClientException": 403,
+    "ExpiredTokenException": 400,
 }
 MODELED_ERRORS = ("ValidationException", "AccessDeniedException", "ThrottlingException", "ServiceQuotaExceededException",
                   "ConflictException", "InternalServerException", "ResourceNotFoundException")

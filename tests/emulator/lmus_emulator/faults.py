@@ -2,12 +2,14 @@
 
 import copy
 import random
+import re
 import time
 
 from .constants import ERROR_HTTP_STATUS, MODELED_ERRORS, READ_OPERATIONS
 
 FAULT_KEYS = ("latency", "write_rate_limit", "throttle_rate", "error_rate", "drop_rate", "timeout_rate", "timeout_seconds",
-              "random_seed", "fault_operations", "access_denied_instances", "fail_next", "repeat_token")
+              "random_seed", "fault_operations", "access_denied_instances", "fail_next", "repeat_token",
+              "assume_role_denied_accounts", "region_errors")
 # repeat_token modes: "same" answers the same NextToken forever, "cycle" alternates between two tokens.
 REPEAT_TOKEN_MODES = ("same", "cycle")
 RATE_KEYS = ("drop_rate", "timeout_rate", "throttle_rate", "error_rate")
@@ -22,6 +24,10 @@ DEFAULT_MESSAGES = {
     "InternalServerException": "An internal error occurred (injected by emulator)",
     "AccessDeniedException": "User is not authorized to perform this action",
 }
+
+
+# What AWS answers in a region the account has not enabled (an opt-in region), and else a generic word.
+REGION_MESSAGES = {"UnrecognizedClientException": "The security token included in the request is invalid."}
 
 
 class Fault:
@@ -73,6 +79,18 @@ def validate_faults(config):
     for key in ("fault_operations", "access_denied_instances"):
         if config.get(key) is not None and (not isinstance(config[key], list) or not all(isinstance(v, str) for v in config[key])):
             raise ValueError(f"faults.{key} must be a list of strings")
+    denied = config.get("assume_role_denied_accounts")
+    if denied is not None and (not isinstance(denied, list) or not all(isinstance(v, str) and re.fullmatch(r"\d{12}", v) for v in denied)):
+        raise ValueError("faults.assume_role_denied_accounts must be a list of account IDs (12 digits, as strings)")
+    regions = config.get("region_errors")
+    if regions is not None:
+        if not isinstance(regions, dict):
+            raise ValueError('faults.region_errors must be a mapping of region to error, e.g. {"eu-south-2": "UnrecognizedClientException"}')
+        for region, error in regions.items():
+            if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", region):
+                raise ValueError(f"faults.region_errors: {region!r} is not a region name such as eu-west-1")
+            if _error_name(error, f"faults.region_errors[{region}]") in (TIMEOUT, DROP_AFTER):
+                raise ValueError(f"faults.region_errors[{region}]: use an error code or {DROP!r}")
     queue = []
     for index, entry in enumerate(config.get("fail_next") or []):
         where = f"faults.fail_next[{index}]"
@@ -218,6 +236,20 @@ class FaultInjector:
         if "*" in names or operation in names:
             return entry["mode"] if operation in READ_OPERATIONS else None
         return None
+
+    def assume_role_denied_accounts(self):
+        """The accounts whose roles no one may assume (AssumeRole answers AccessDenied)."""
+        return tuple(self._config.get("assume_role_denied_accounts") or ())
+
+    def region_error(self, region):
+        """Fault for every call of this service in this region, or None."""
+        error = (self._config.get("region_errors") or {}).get(region)
+        if error is None:
+            return None
+        if error == DROP:
+            return Fault(DROP, "region_error")
+        message = REGION_MESSAGES.get(error, f"{error}: the service answers this error in {region} (injected by emulator)")
+        return Fault("error", "region_error", error, message)
 
     def access_denied(self, instance_ids):
         """Fault when any of these instance ids is in access_denied_instances."""

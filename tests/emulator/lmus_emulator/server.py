@@ -5,10 +5,11 @@ import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .constants import ADMIN_PREFIX, CONFIG_KEYS
 from .state import SeedError
+from .sts import scope_of, token_digest
 
 
 class AdminError(Exception):
@@ -34,21 +35,21 @@ def _require_dict(data):
     return data
 
 
-def _set_status(emulator, data):
+def _set_status(emulator, data, where):
     data = _require_dict(data)
     missing = [k for k in ("instance_id", "username", "status") if not data.get(k)]
     if missing:
         raise AdminError(400, f"missing {missing}")
-    return emulator.set_status(data["instance_id"], data["username"], data["status"], domain=data.get("domain"), stuck=data.get("stuck"))
+    return emulator.set_status(data["instance_id"], data["username"], data["status"], domain=data.get("domain"), stuck=data.get("stuck"), **where)
 
 
-def _set_subscription_status(emulator, data):
+def _set_subscription_status(emulator, data, where):
     data = _require_dict(data)
     missing = [k for k in ("username", "product", "directory_id", "status") if not data.get(k)]
     if missing:
         raise AdminError(400, f"missing {missing}")
     return emulator.set_subscription_status(data["username"], data["product"], data["directory_id"], data["status"], domain=data.get("domain"),
-                                            stuck=data.get("stuck"))
+                                            stuck=data.get("stuck"), **where)
 
 
 def _reset(emulator):
@@ -56,9 +57,9 @@ def _reset(emulator):
     return {"reset": True}
 
 
-def _load_state(emulator, data):
-    emulator.load(_require_dict(data))
-    return emulator.state_dump()
+def _load_state(emulator, data, where):
+    emulator.load(_require_dict(data), **where)
+    return emulator.state_dump(**where)
 
 
 def _put_faults(emulator, data):
@@ -74,30 +75,43 @@ def _put_config(emulator, data):
     return emulator.set_config(**data)
 
 
+# Routes that take ?account_id=...&region=... (a partition; default the emulator's own account and region).
 ADMIN_ROUTES = {
-    ("GET", "health"): lambda emu, _data: {"status": "ok", "url": emu.url},
-    ("GET", "log"): lambda emu, _data: emu.log,
-    ("DELETE", "log"): lambda emu, _data: {"cleared": emu.clear_log()},
-    ("GET", "state"): lambda emu, _data: emu.state_dump(),
+    ("GET", "health"): lambda emu, _data, _where: {"status": "ok", "url": emu.url},
+    ("GET", "log"): lambda emu, _data, _where: emu.log,
+    ("DELETE", "log"): lambda emu, _data, _where: {"cleared": emu.clear_log()},
+    ("GET", "state"): lambda emu, _data, where: emu.state_dump(**where),
     ("PUT", "state"): _load_state,
-    ("POST", "reset"): lambda emu, _data: _reset(emu),
-    ("GET", "faults"): lambda emu, _data: emu.faults,
-    ("PUT", "faults"): _put_faults,
-    ("GET", "config"): lambda emu, _data: emu.config(),
-    ("PUT", "config"): _put_config,
+    ("GET", "partitions"): lambda emu, _data, _where: emu.partitions(),
+    ("POST", "reset"): lambda emu, _data, _where: _reset(emu),
+    ("GET", "faults"): lambda emu, _data, _where: emu.faults,
+    ("PUT", "faults"): lambda emu, data, _where: _put_faults(emu, data),
+    ("GET", "config"): lambda emu, _data, _where: emu.config(),
+    ("PUT", "config"): lambda emu, data, _where: _put_config(emu, data),
     ("POST", "associations/status"): _set_status,
     ("POST", "subscriptions/status"): _set_subscription_status,
 }
 
 
+def _partition_query(query):
+    """{"account_id", "region"} from the query string (either may be absent)."""
+    where = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key not in ("account_id", "region"):
+            raise AdminError(400, f"unknown query parameter {key!r}; use account_id and region")
+        where[key] = value
+    return where
+
+
 def handle_admin(emulator, method, path, body):
     """Run an admin request; returns (status, payload)."""
-    name = urlsplit(path).path[len(ADMIN_PREFIX):].strip("/")
+    parts = urlsplit(path)
+    name = parts.path[len(ADMIN_PREFIX):].strip("/")
     route = ADMIN_ROUTES.get((method.upper(), name))
     if route is None:
         return 404, {"message": f"unknown admin endpoint {method} {ADMIN_PREFIX}{name}"}
     try:
-        return 200, route(emulator, _json_body(body))
+        return 200, route(emulator, _json_body(body), _partition_query(parts.query))
     except AdminError as exc:
         return exc.status, {"message": str(exc)}
     except KeyError as exc:
@@ -107,7 +121,7 @@ def handle_admin(emulator, method, path, body):
 
 
 class Handler(BaseHTTPRequestHandler):
-    """One connection; HTTP/1.1 keep-alive. Headers are read for Authorization presence only and never logged."""
+    """One connection; HTTP/1.1 keep-alive. Headers are read for the Authorization's credential scope only and never logged."""
 
     protocol_version = "HTTP/1.1"
     server_version = "lmus-emulator"
@@ -159,9 +173,13 @@ class Handler(BaseHTTPRequestHandler):
             status, payload = handle_admin(emulator, self.command, self.path, body)
             self._send(status, {"Content-Type": "application/json"}, json.dumps(payload).encode("utf-8"))
             return
-        # Only whether a session token came: never its value (nor any other header) is kept.
-        reply = emulator.process(self.command, self.path, bool(self.headers.get("Authorization")), body,
-                                 security_token=bool(self.headers.get("X-Amz-Security-Token")))
+        # Only whether a session token came, and a digest to recognise one that AssumeRole handed out: never its value (nor any
+        # other header) is kept. The SigV4 credential scope says which access key signed (its account) and for which region.
+        authorization = self.headers.get("Authorization")
+        token = self.headers.get("X-Amz-Security-Token")
+        access_key, region, _service = scope_of(authorization)
+        reply = emulator.process(self.command, self.path, bool(authorization), body, security_token=bool(token),
+                                 caller=(access_key, region, token_digest(token)))
         if reply.drop:
             self._drop()
             return

@@ -634,3 +634,50 @@ def test_long_names_keep_the_temporary_name_short(tmp_path):
     name = "r" * 250 + ".json"
     files.write_file(path_dest(tmp_path / name), "x")
     assert listing(tmp_path) == [name]
+
+
+# ---------------------------------------------------------------- removal
+
+def test_remove_takes_away_a_file_of_ours_and_nothing_else(tmp_path):
+    target = tmp_path / "profiles.ini"
+    files.write_file(path_dest(target), "[profile x]\n")
+    (tmp_path / "other").write_text("keep")
+    assert files.remove_file(path_dest(target), check=True) is True and target.exists()
+    assert files.remove_file(path_dest(target)) is True
+    assert listing(tmp_path) == ["other"]
+    assert files.remove_file(path_dest(target)) is False  # nothing there: not an error
+
+
+def test_remove_refuses_a_link_and_touches_neither_it_nor_its_target(link_at_path):
+    link, target = link_at_path
+    before_link = snapshot(link)
+    before_target = snapshot(target) if os.path.lexists(target) else None
+    for check in (True, False):
+        with pytest.raises(FileWriteError, match=rf"^{LABEL}: '.*report.json' is a symbolic link; refusing to remove or follow it"):
+            files.remove_file(path_dest(link), check=check)
+    assert snapshot(link) == before_link
+    assert (snapshot(target) if os.path.lexists(target) else None) == before_target
+
+
+def test_remove_refuses_a_directory_a_fifo_and_a_directory_destination(tmp_path):
+    (tmp_path / "report.json").mkdir()
+    with pytest.raises(FileWriteError, match="is a directory; only a file is removed"):
+        files.remove_file(path_dest(tmp_path / "report.json"))
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(FileWriteError, match="is not a regular file; it is left alone"):
+        files.remove_file(path_dest(tmp_path / "fifo"))
+    with pytest.raises(FileWriteError, match="only a file named by its path is removed"):
+        files.remove_file(dir_dest(tmp_path))
+    assert listing(tmp_path) == ["fifo", "report.json"]
+
+
+def test_remove_refuses_a_file_of_another_user(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("creating a file owned by another uid needs root")
+    target = tmp_path / "report.json"
+    target.write_text("theirs\n")
+    os.chown(target, OTHER_UID, OTHER_UID)
+    before = snapshot(target)
+    with pytest.raises(FileWriteError, match=rf"belongs to uid {OTHER_UID}, not to the running user .*; it is left alone"):
+        files.remove_file(path_dest(target))
+    assert snapshot(target) == before
