@@ -16,7 +16,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.names import name_key
 
 # The single-account report's counts that add up across the fleet.
-SUMMED = ("disassociated", "unsubscribed", "already_absent", "not_found", "failed", "unsettled", "unknown_instance_ids")
+SUMMED = ("disassociated", "unsubscribed", "already_absent", "not_found", "failed", "unsettled", "unknown_instance_ids", "not_checked")
 # Lines per section of the summary, names per line, characters per error; the report has everything.
 MAX_LINES = 10
 MAX_NAMES = 20
