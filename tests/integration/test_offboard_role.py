@@ -78,7 +78,8 @@ def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
     assert (first_pages.count("ListIdentityProviders"), first_pages.count("ListProductSubscriptions")) == (1, 2)
     dry_report = report_of(dry)
     assert dry_report["dry_run"] is True
-    assert dry_report["counts"] == dict(disassociated=5, unsubscribed=3, already_absent=2, not_found=1, failed=0, unsettled=0, unknown_instance_ids=0, not_checked=0)
+    assert dry_report["counts"] == dict(disassociated=5, unsubscribed=3, already_absent=2, not_found=1, failed=0, unsettled=0,
+                                        unknown_instance_ids=0, not_checked=0)
     assert json.loads(path.read_text())["dry_run"] is True
 
     org.clear_log()

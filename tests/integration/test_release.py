@@ -485,7 +485,8 @@ def test_awx_style_offboarding_uses_only_the_policy_and_the_runbook_undo_restore
 
     artifact = real_report["global_custom_stats"]["offboard_published_report"]
     assert dry_report["global_custom_stats"]["offboard_published_report"]["dry_run"] is True
-    assert artifact["counts"] == dict(disassociated=3, unsubscribed=1, already_absent=1, not_found=1, failed=0, unsettled=0, unknown_instance_ids=0, not_checked=0)
+    assert artifact["counts"] == dict(disassociated=3, unsubscribed=1, already_absent=1, not_found=1, failed=0, unsettled=0,
+                                      unknown_instance_ids=0, not_checked=0)
     assert artifact.pop("report_file") == str(report_path)
     assert json.loads(report_path.read_text(encoding="utf-8")) == artifact
     assert stat.S_IMODE(report_path.stat().st_mode) == 0o600

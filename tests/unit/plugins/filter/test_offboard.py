@@ -116,7 +116,8 @@ def test_report_puts_every_user_in_a_known_outcome():
     report = offboard.offboard_report(["a", "b", "c", "z", "y"], disassociated, unsubscribed)
     # z may hold something on i-9, which could not be read: not "not found", but named in the failure.
     # z's subscriptions were kept (still associated with i-9): one more failure, naming the instance.
-    assert report["counts"] == dict(disassociated=1, unsubscribed=0, already_absent=2, not_found=1, failed=3, unsettled=0, unknown_instance_ids=0, not_checked=0)
+    assert report["counts"] == dict(disassociated=1, unsubscribed=0, already_absent=2, not_found=1, failed=3, unsettled=0,
+                                    unknown_instance_ids=0, not_checked=0)
     assert report["failed"][2]["username"] == "z" and report["failed"][2]["instance_id"] == "i-9" and report["failed"][2]["product"] is None
     assert "product subscriptions kept" in report["failed"][2]["msg"] and "AccessDeniedException" in report["failed"][2]["msg"]
     assert report["not_found"] == [{"username": "y"}]
@@ -145,7 +146,8 @@ def test_report_from_write_results_alone():
     unsubscribed = dict(results=[result("a", "OFFICE", "removed", domain="d", key="product"), result("b", None, "not_found", domain="d", key="product")])
     unsubscribed["results"][0]["product_subscription"] = dict(product_user_arn="arn:2")
     report = offboard.offboard_report(["a", "b", "z"], disassociated, unsubscribed)
-    assert report["counts"] == dict(disassociated=1, unsubscribed=1, already_absent=1, not_found=1, failed=2, unsettled=0, unknown_instance_ids=0, not_checked=0)
+    assert report["counts"] == dict(disassociated=1, unsubscribed=1, already_absent=1, not_found=1, failed=2, unsettled=0,
+                                    unknown_instance_ids=0, not_checked=0)
     assert report["disassociated"] == [dict(username="a", domain="d", instance_id="i-1", directory_id="d-1234567890", arn="arn:1")]
     assert report["already_absent"][0]["status"] == "DISASSOCIATED"
     assert report["failed"][0] == dict(username="b", domain="d", instance_id="i-3", directory_id=None, arn=None, code="AccessDeniedException", msg="denied")
