@@ -27,7 +27,7 @@ MAX_NAMES = 20
 # and U+0085, which are refused in a name instead, with their position, rather than taken as separators.
 SEPARATORS = re.compile(r"\r\n|[\r\n,]")
 # What a list written as one string leaves in its names ("[a, b]", '["a"]').
-LIST_MARKS = re.compile(r'[\[\]"]')
+LIST_MARKS = re.compile(r"[\[\]]")
 # How many refused items one message names.
 MAX_REFUSED = 20
 
@@ -43,7 +43,7 @@ def departing_usernames(values: Any, label: str = "offboard_usernames", show_val
     (an empty item, ``yes``, ``0123``, ``12:30``, ...) is refused, as is an item of a list that holds no
     name (``""``, ``"   "``; a survey's blank lines are skipped) and a name with a control character, a
     line or paragraph separator or a format character (validation.control_characters: checked before
-    trimming, so none is trimmed away), or with ``[``, ``]`` or ``"`` (a list passed as one string, such
+    trimming, so none is trimmed away), or with ``[`` or ``]`` (a list passed as one string, such
     as ``-e offboard_usernames=[a,b]``; no Active Directory user name holds them). The error names each
     such item by its position in ``label`` and (unless ``show_values`` is false: offboard_no_log) its
     value. Linear in the input's size.
@@ -86,7 +86,7 @@ def _names(value: str, where: str, names: dict[str, str], refused: list[str], sh
             refused.append(f"{where}{numbered}: {shown} contains control characters ({', '.join(bad) if show_values else len(bad)})")
             found = True
         elif LIST_MARKS.search(part):
-            refused.append(f"{where}{numbered}: {shown} contains [, ] or a double quote, which no user name holds: a list given as one "
+            refused.append(f"{where}{numbered}: {shown} contains [ or ], which no user name holds: a list given as one "
                            "string? Give a YAML or JSON list (-e '{\"offboard_usernames\": [\"a\", \"b\"]}') or names separated by commas")
             found = True
         elif part.strip():

@@ -108,14 +108,14 @@ def write_mutually_exclusive(resource: Resource) -> list[tuple[str, ...]]:
 
 
 # What a list written as one string leaves in its names ("[jdoe", 'bob"]').
-LIST_MARKS = re.compile(r'[\[\]"]')
+LIST_MARKS = re.compile(r"[\[\]]")
 
 
 def _user_values(users: Any) -> list[Any]:
     """The items of ``users``: a list, or one string of user names separated by commas (``users=jdoe,bob``)."""
     if isinstance(users, str):
         if LIST_MARKS.search(users):
-            raise LmusInputError(f"users: {users!r} holds [, ] or a double quote, which no user name holds: a list written in key=value "
+            raise LmusInputError(f"users: {users!r} holds [ or ], which no user name holds: a list written in key=value "
                                  "form is not parsed (it would give names such as '[jdoe'); write users=jdoe,bob, or pass JSON: "
                                  "-a '{\"users\": [\"jdoe\", \"bob\"], ...}'")
         return users.split(",")

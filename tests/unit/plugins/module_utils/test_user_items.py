@@ -75,8 +75,8 @@ def test_a_repeated_user_name_is_handled_once():
     (83, "users: 83 (a YAML number) is not a list of users"),
     ({"username": "jdoe"}, 'users: {"username": "jdoe"} (a mapping) is not a list of users'),
     # A list written in key=value form (users=[jdoe,bob]) reaches the module as one string: never names such as '[jdoe'.
-    ("[jdoe,bob]", "users: '[jdoe,bob]' holds [, ] or a double quote, which no user name holds"),
-    ('["jdoe","bob"]', "users: '[\"jdoe\",\"bob\"]' holds [, ] or a double quote"),
+    ("[jdoe,bob]", "users: '[jdoe,bob]' holds [ or ], which no user name holds"),
+    ('["jdoe","bob"]', "users: '[\"jdoe\",\"bob\"]' holds [ or ]"),
 ])
 def test_items_that_are_neither_user_names_nor_mappings_are_refused_naming_position_and_value(users, message):
     with pytest.raises(LmusInputError) as e:
