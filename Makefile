@@ -38,7 +38,7 @@ ANSIBLE_TEST_CACHE = $(shell $(PYTHON) -c 'import os; print(os.path.expanduser("
 # The venv stamp lives inside .venv so that deleting .venv alone triggers a reinstall.
 VENV_STAMP := $(VENV)/.installed
 TREE_STAMP := $(STAMPS)/tree
-TREE_AWX_STAMP := $(STAMPS)/tree-awx
+TREE_AWX_STAMP := $(STAMPS)/tree-awx-general
 SANITY_STAMP := $(STAMPS)/sanity-tree
 PIP_WHEEL := $(WHEELS)/pip-$(ANSIBLE_TEST_PIP)-py3-none-any.whl
 
@@ -113,16 +113,18 @@ $(TREE_STAMP): $(VENV_STAMP)
 	  $(TREE_NS)/amazon/aws/MANIFEST.json
 	@mkdir -p $(@D) && touch $@
 
-# awx.awx, for examples/awx/setup.yml (make lint, tests/integration/test_awx_setup.py), copied from the venv's
-# `ansible` package as amazon.aws is. The collection does not depend on it. A stamp of its own, so that a
-# tree built before it was added gets it at the next `make tree`.
+# awx.awx, for examples/awx/*.yml (make lint, tests/integration/test_awx_setup.py), and community.general (a
+# dependency: the reconcile entry point reads a CSV keep list with community.general.read_csv; the LDAP example
+# uses community.general.ldap_search), copied from the venv's `ansible` package as amazon.aws is. A stamp of its
+# own, so that a tree built before they were added gets them at the next `make tree`.
 $(TREE_AWX_STAMP): $(VENV_STAMP)
 	@site=$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
-	 rm -rf $(TREE_NS)/awx/awx; \
-	 ansible-galaxy collection install --force --no-deps --offline \
-	   $$site/ansible_collections/awx/awx -p $(TREE) >/dev/null
-	@$(VPY) -c 'import json, sys; m = json.load(open(sys.argv[1]))["collection_info"]; print("    %s.%s %s" % (m["namespace"], m["name"], m["version"]))' \
-	  $(TREE_NS)/awx/awx/MANIFEST.json
+	 for c in awx/awx community/general; do \
+	   rm -rf $(TREE_NS)/$$c; \
+	   ansible-galaxy collection install --force --no-deps --offline $$site/ansible_collections/$$c -p $(TREE) >/dev/null; \
+	   $(VPY) -c 'import json, sys; m = json.load(open(sys.argv[1]))["collection_info"]; print("    %s.%s %s" % (m["namespace"], m["name"], m["version"]))' \
+	     $(TREE_NS)/$$c/MANIFEST.json; \
+	 done
 	@mkdir -p $(@D) && touch $@
 
 # ---------------------------------------------------------------- sanity
@@ -263,7 +265,8 @@ build: venv
 # What Galaxy and Automation Hub run on an uploaded tarball, run offline on the one `build` made, in
 # a venv of its own (requirements-importer.txt) whose bin/ comes first on PATH: galaxy-importer runs
 # ansible-doc and ansible-lint from there. amazon.aws (the tree's copy) is linked into that venv's
-# ansible_collections for the modules' doc fragments. Options: galaxy-importer.cfg. The checkout's
+# ansible_collections for the modules' doc fragments, and community.general (the other dependency) for
+# ansible-lint, as Galaxy installs dependencies. Options: galaxy-importer.cfg. The checkout's
 # collections path and PYTHONPATH are unset, so that only the tarball's content is seen, and the
 # tarball is extracted outside the checkout (a new directory in $TMPDIR or /tmp): inside it,
 # ansible-lint would take the checkout as its project and lint with its .ansible-lint.
@@ -283,7 +286,8 @@ $(IMPORTER_STAMP): requirements-importer.txt
 
 importer: build tree $(IMPORTER_STAMP)
 	@site=$$($(IMPORTER_VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
-	 mkdir -p $$site/ansible_collections && ln -sfn $(TREE_NS)/amazon $$site/ansible_collections/amazon
+	 mkdir -p $$site/ansible_collections && ln -sfn $(TREE_NS)/amazon $$site/ansible_collections/amazon \
+	   && ln -sfn $(TREE_NS)/community $$site/ansible_collections/community
 	@rm -rf $(IMPORTER)/ansible-tmp && mkdir -p $(IMPORTER)/ansible-tmp
 	@tarball=$$(ls $(DIST)/lmus-user_subscriptions-*.tar.gz); \
 	 echo "==> importer: galaxy-importer on $$(basename $$tarball) (log: $(IMPORTER)/importer.log)"; \

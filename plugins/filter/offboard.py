@@ -111,6 +111,13 @@ def offboard_user_items(usernames: list[str], key: Optional[str] = None, values:
     return [{"username": name, key: value} for name in names for value in values]
 
 
+def offboard_withhold(items: list[dict[str, Any]], disassociated: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:
+    """``items`` without those of the users whose removal from an instance failed (a registered lmus_instance_user batch result):
+    AWS refuses to stop an Office or Visual Studio subscription of a user still associated with an instance."""
+    kept = set(_still_associated(disassociated))
+    return [item for item in items if name_key(item["username"]) not in kept]
+
+
 def _still_associated(disassociated: Optional[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The users whose association removal failed, with those failed entries: their subscriptions must not be stopped
     (AWS refuses to stop an Office or Visual Studio subscription of a user still associated with an instance)."""
@@ -278,7 +285,10 @@ def offboard_published(report: dict[str, Any], names: bool = True, path: Optiona
     if names:
         return dict(report, report_file=path)
     kept = ("counts", "dry_run", "started", "region", "unknown_instance_ids")
-    return dict({key: report.get(key) for key in kept}, stopped=bool(report.get("stopped")), report_file=path)
+    published = dict({key: report.get(key) for key in kept}, stopped=bool(report.get("stopped")), report_file=path)
+    if report.get("reconcile"):
+        published["reconcile"] = {key: report["reconcile"][key] for key in ("counts", "limits")}
+    return published
 
 
 class FilterModule:
@@ -286,6 +296,7 @@ class FilterModule:
         return dict(
             departing_usernames=departing_usernames,
             offboard_user_items=offboard_user_items,
+            offboard_withhold=offboard_withhold,
             offboard_report=offboard_report,
             offboard_summary=offboard_summary,
             offboard_published=offboard_published,

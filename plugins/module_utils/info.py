@@ -86,8 +86,12 @@ def list_records(client: Any, resource: Resource, places: list[Place], params: d
 
 def exit_info(module: Any, result_key: str, records: list[Record], failures: list[dict[str, Any]], **extra: Any) -> None:
     """Exit with the records; fail (still returning them) when any read failed."""
-    result = {result_key: [to_result(r) for r in records], "failures": [{k: v for k, v in f.items() if k != "exception"} for f in failures]}
-    result.update(extra)
+    exit_with(module, {result_key: [to_result(r) for r in records], **extra}, failures)
+
+
+def exit_with(module: Any, result: dict[str, Any], failures: list[dict[str, Any]]) -> None:
+    """Exit with ``result`` and the failed reads; fail (still returning the result) when any read failed."""
+    result = dict(result, failures=[{k: v for k, v in f.items() if k != "exception"} for f in failures])
     if failures:
         for other in failures[1:]:
             warner(module)(other["msg"])

@@ -164,10 +164,10 @@ def base_seed(instances=2, associations=(), directory=DIRECTORY):
     )
 
 
-def run_offboard(ansible, extra_vars, check=False, env=None, extra_args=()):
-    """``ansible-playbook lmus.user_subscriptions.offboard -e @departing.yml``, as an operator runs it."""
+def run_offboard(ansible, extra_vars, check=False, env=None, extra_args=(), playbook="offboard"):
+    """``ansible-playbook lmus.user_subscriptions.offboard -e @departing.yml`` (or another of the collection's playbooks), as an operator runs it."""
     ansible.runs += 1
     path = ansible.workdir / f"departing{ansible.runs}.yml"
     path.write_text(yaml.safe_dump(dict(extra_vars, offboard_endpoint_url=ansible.emulator.url), allow_unicode=True))
-    cmd = [bin_path("ansible-playbook"), "lmus.user_subscriptions.offboard", "-e", f"@{path}"] + (["--check"] if check else []) + list(extra_args)
+    cmd = [bin_path("ansible-playbook"), f"lmus.user_subscriptions.{playbook}", "-e", f"@{path}"] + (["--check"] if check else []) + list(extra_args)
     return ansible.run_command(cmd, env)
