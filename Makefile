@@ -92,6 +92,27 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else "python3 >= 3.11 is required, found %d.%d" % v[:2])'
 	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
 	@$(VPY) -m pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
+	@# python-ldap (requirements-dev.txt; community.general.ldap_search needs it, for examples/reconcile/keep_from_ldap.yml)
+	@# has no wheel on PyPI: pip compiles it against the OpenLDAP and SASL headers, which must be there first. slapd runs
+	@# the LDAP server of tests/integration/test_keep_from_ldap.py. Debian packages, installed only when missing (through
+	@# sudo when not root); the slapd service the package may start is stopped and disabled: the tests start their own
+	@# server, on a free port of 127.0.0.1, and nothing else needs one.
+	@missing=""; \
+	 [ -e /usr/include/ldap.h ] || missing="$$missing libldap2-dev"; \
+	 [ -e /usr/include/sasl/sasl.h ] || missing="$$missing libsasl2-dev"; \
+	 [ -e "$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || missing="$$missing python3-dev"; \
+	 command -v cc >/dev/null || missing="$$missing gcc"; \
+	 [ -x /usr/sbin/slapd ] || missing="$$missing slapd"; \
+	 if [ -n "$$missing" ]; then \
+	   echo "==> venv: installing$$missing (apt)"; \
+	   sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	   { $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } 2>&1 >/dev/null \
+	     | { grep -v '^debconf: delaying package configuration' || true; } >&2; \
+	   case "$$missing" in *slapd*) \
+	     if [ -d /run/systemd/system ]; then $$sudo systemctl disable --now -q slapd || true; \
+	     else $$sudo service slapd stop >/dev/null 2>&1 || true; fi;; \
+	   esac; \
+	 fi
 	@$(VPY) -m pip install -q -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 	@$(VPY) -m pip check
 	@mkdir -p $(@D) && touch $@

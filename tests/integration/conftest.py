@@ -15,6 +15,8 @@ in the subscription words.
 import pytest
 
 from harness import Ansible
+# A real slapd, for test_keep_from_ldap.py.
+from ldap_server import ldap_server  # noqa: F401 pylint: disable=unused-import
 
 VOCABULARIES = ("aws", "legacy")
 
