@@ -27,6 +27,7 @@ from .resources import ASSOCIATIONS
 from .resources import Record
 from .resources import Resource
 from .results import to_result
+from .results import warn
 from .validation import check_each
 from .validation import check_status
 from .validation import check_username
@@ -89,7 +90,7 @@ def exit_info(module: Any, result_key: str, records: list[Record], failures: lis
     result.update(extra)
     if failures:
         for other in failures[1:]:
-            module.warn(other["msg"])
+            warn(other["msg"])
         module.fail_json_aws(failures[0]["exception"], msg=f"{len(failures)} read(s) failed, the list is incomplete; first: {failures[0]['msg']}", **result)
     module.exit_json(changed=False, **result)
 

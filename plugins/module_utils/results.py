@@ -16,6 +16,7 @@ from typing import Any
 from typing import Optional
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible.module_utils.common.warnings import warn as record_warning
 
 from .client import error_code
 from .converge import NOT_FOUND
@@ -24,6 +25,17 @@ from .identity import directory_of
 from .locate import NO_RECORD
 from .resources import Record
 from .resources import Resource
+
+
+def warn(message: str) -> None:
+    """Give a warning with the module's result.
+
+    Not AnsibleAWSModule.warn: on ansible-core 2.19, amazon.aws 10 also passes the warnings it recorded to
+    exit_json / fail_json, and ansible-core then prints a deprecation warning ("Passing `warnings` to `exit_json`
+    or `fail_json` is deprecated") after every run that warned. ansible-core's own warn() records the warning
+    once, and every supported ansible-core returns it with the result.
+    """
+    record_warning(message)
 
 
 def failure_code(error: Optional[BaseException]) -> Optional[str]:
@@ -114,7 +126,7 @@ def exit_batch(module: Any, resource: Resource, outcomes: list[Outcome], repeats
         for result in results:
             result["_ansible_no_log"] = True
     for index, first in sorted(repeats.items()):
-        module.warn(f"users[{index}] repeats users[{first}]; it was handled once")
+        warn(f"users[{index}] repeats users[{first}]; it was handled once")
     failed = [r for r in results if r["failed"]]
     changed = sum(1 for r in results if r["changed"] and not r["failed"])
     summary = dict(total=len(results), changed=changed, unchanged=len(results) - changed - len(failed), failed=len(failed))

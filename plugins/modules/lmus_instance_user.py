@@ -16,6 +16,7 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items impo
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_instance_users
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import ASSOCIATIONS
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import exit_with_results
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import warn
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
 
 
@@ -27,14 +28,14 @@ def main():
     )
     params = module.params
     try:
-        items, repeats = parse_items(params, ASSOCIATIONS, module.warn)
+        items, repeats = parse_items(params, ASSOCIATIONS, warn)
     except LmusInputError as e:
         module.fail_json(msg=str(e))
 
     client = connect(module, params["concurrency"])
     entries = locate_instance_users(client, items, params["concurrency"])
     outcomes = converge(client, ASSOCIATIONS, params["state"], entries, module.check_mode, params["concurrency"],
-                        params["wait"], params["wait_timeout"], module.warn)
+                        params["wait"], params["wait_timeout"], warn)
     exit_with_results(module, ASSOCIATIONS, outcomes, repeats)
 
 

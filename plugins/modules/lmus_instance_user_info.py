@@ -21,6 +21,7 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate imp
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import list_instances
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import place
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import ASSOCIATIONS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import warn
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import check_concurrency
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import check_instance_id
@@ -53,7 +54,7 @@ def main():
             exit_listing_failure(module, "instance_users", e, instance_id=None)
     missing = [i for i in wanted if i not in {p.where for p in places}]
     if missing:
-        module.warn(f"instance_ids: not known to ListInstances, not read: {', '.join(missing)}")
+        warn(f"instance_ids: not known to ListInstances, not read: {', '.join(missing)}")
     records, failures = list_records(client, ASSOCIATIONS, places, params)
     exit_info(module, "instance_users", records, failures, missing_instance_ids=missing)
 

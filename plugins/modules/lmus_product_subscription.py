@@ -16,6 +16,7 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items impo
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import locate_product_subscriptions
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import SUBSCRIPTIONS
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import exit_with_results
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import warn
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
 
 
@@ -27,14 +28,14 @@ def main():
     )
     params = module.params
     try:
-        items, repeats = parse_items(params, SUBSCRIPTIONS, module.warn)
+        items, repeats = parse_items(params, SUBSCRIPTIONS, warn)
     except LmusInputError as e:
         module.fail_json(msg=str(e))
 
     client = connect(module, params["concurrency"])
-    entries = locate_product_subscriptions(client, items, params["concurrency"], module.warn)
+    entries = locate_product_subscriptions(client, items, params["concurrency"], warn)
     outcomes = converge(client, SUBSCRIPTIONS, params["state"], entries, module.check_mode, params["concurrency"],
-                        params["wait"], params["wait_timeout"], module.warn)
+                        params["wait"], params["wait_timeout"], warn)
     exit_with_results(module, SUBSCRIPTIONS, outcomes, repeats)
 
 

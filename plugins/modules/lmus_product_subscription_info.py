@@ -20,6 +20,7 @@ from ansible_collections.lmus.user_subscriptions.plugins.module_utils.items impo
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import place
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.locate import registered_identity_providers
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import SUBSCRIPTIONS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.results import warn
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import LmusInputError
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import check_concurrency
 
@@ -40,7 +41,7 @@ def main():
 
     client = connect(module, params["concurrency"])
     try:
-        providers = [identity_provider] if identity_provider else registered_identity_providers(client, module.warn)
+        providers = [identity_provider] if identity_provider else registered_identity_providers(client, warn)
     except LmusError as e:
         exit_listing_failure(module, "product_subscriptions", e, directory_id=None)
     places = [place(params["product"], provider) for provider in providers]
