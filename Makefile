@@ -339,7 +339,7 @@ test: venv tree sanity lint doc docs-check build importer
 MATRIX_ARGS ?=
 
 matrix: tree
-	@$(VPY) tools/matrix.py $(MATRIX_ARGS)
+	@$(VPY) tools/matrix.py --workers $(PYTEST_WORKERS) $(MATRIX_ARGS)
 
 # ---------------------------------------------------------------- benchmark
 # Not part of make test: about 4 minutes (bench) and 11 minutes (bench-throttle); see docs/performance.md.
