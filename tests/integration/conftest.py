@@ -15,8 +15,7 @@ in the subscription words.
 import pytest
 
 from harness import Ansible
-
-VOCABULARIES = ("aws", "legacy")
+from harness import VOCABULARIES
 
 
 def pytest_configure(config):
