@@ -1,6 +1,6 @@
 # Single entry point for building and testing lmus.user_subscriptions.
 #
-#   make test    everything CI runs (venv, tree, sanity, lint, doc, docs-check, build, importer, pytest)
+#   make test    everything CI runs (venv, tree, sanity, lint, doc, docs-check, build, importer, pytest, matrix)
 #   make demo    runs the main job against the emulator with sample data
 #   make help    lists every target
 #
@@ -38,7 +38,7 @@ ANSIBLE_TEST_CACHE = $(shell $(PYTHON) -c 'import os; print(os.path.expanduser("
 # The venv stamp lives inside .venv so that deleting .venv alone triggers a reinstall.
 VENV_STAMP := $(VENV)/.installed
 TREE_STAMP := $(STAMPS)/tree
-TREE_AWX_STAMP := $(STAMPS)/tree-awx-general
+TREE_TEST_STAMPS := $(STAMPS)/tree-awx.awx $(STAMPS)/tree-ansible.posix $(STAMPS)/tree-community.general
 SANITY_STAMP := $(STAMPS)/sanity-tree
 PIP_WHEEL := $(WHEELS)/pip-$(ANSIBLE_TEST_PIP)-py3-none-any.whl
 
@@ -62,14 +62,14 @@ endif
 # pip prints "Location 'file:///opt/...' is ignored" for this machine's local mirrors: drop those lines.
 QUIET_PIP := { grep --line-buffered -v -E "^(WARNING|DEPRECATION): .*Location '?file:.*is ignored|Looking in links|Looking in indexes" || true; }
 
-.PHONY: help venv tree sanity lint doc build importer units emulator-tests integration pytest test demo clean distclean \
+.PHONY: help venv tree sanity lint doc build importer units emulator-tests integration pytest matrix test demo clean distclean \
         docs docs-check changelog changelog-lint ee bench bench-throttle
 
 help:
-	@echo "make test            everything CI runs: venv tree sanity lint doc docs-check build importer + all pytest suites"
+	@echo "make test            everything CI runs: venv tree sanity lint doc docs-check build importer + all pytest suites + matrix"
 	@echo "make demo            run the main job against the emulator with sample data"
 	@echo "make venv            .venv with requirements-dev.txt"
-	@echo "make tree            .build/collections (amazon.aws and awx.awx copies + symlink to this repo)"
+	@echo "make tree            .build/collections (amazon.aws, and awx.awx and ansible.posix for the tests, copied from the venv + symlink to this repo)"
 	@echo "make sanity          ansible-test sanity on a copy in .build/sanity"
 	@echo "make lint            ansible-lint (production profile)"
 	@echo "make doc             ansible-doc for every module in plugins/modules"
@@ -82,6 +82,7 @@ help:
 	@echo "make ee              ansible-builder create: an execution environment build context in .build/ee"
 	@echo "make bench           the performance benchmark (docs/performance.md); make bench-throttle: its throttling variant"
 	@echo "make units | emulator-tests | integration    one pytest suite"
+	@echo "make matrix          the support matrix: smoke tests on each other ansible-core and botocore release (docs/support.md)"
 	@echo "make clean           remove .build and caches (keeps .venv); make distclean also removes .venv"
 
 # ---------------------------------------------------------------- venv
@@ -118,7 +119,7 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	@mkdir -p $(@D) && touch $@
 
 # ---------------------------------------------------------------- tree
-tree: $(TREE_STAMP) $(TREE_AWX_STAMP)
+tree: $(TREE_STAMP) $(TREE_TEST_STAMPS)
 	@mkdir -p $(TREE_NS)/lmus
 	@ln -sfn $(ROOT) $(TREE_NS)/lmus/user_subscriptions
 
@@ -134,18 +135,20 @@ $(TREE_STAMP): $(VENV_STAMP)
 	  $(TREE_NS)/amazon/aws/MANIFEST.json
 	@mkdir -p $(@D) && touch $@
 
-# awx.awx, for examples/awx/*.yml (make lint, tests/integration/test_awx_setup.py), and community.general (a
-# dependency: the reconcile entry point reads a CSV keep list with community.general.read_csv; the LDAP example
-# uses community.general.ldap_search), copied from the venv's `ansible` package as amazon.aws is. A stamp of its
-# own, so that a tree built before they were added gets them at the next `make tree`.
-$(TREE_AWX_STAMP): $(VENV_STAMP)
+# Collections beside amazon.aws, copied from the venv's `ansible` package as amazon.aws is: community.general (a
+# dependency: the reconcile entry point reads a CSV keep list with community.general.read_csv; the LDAP example uses
+# community.general.ldap_search), and two the tests use: awx.awx for examples/awx/*.yml (make lint,
+# tests/integration/test_awx_setup.py), and ansible.posix for the `json` callback the integration tests read results
+# with (ansible-core has no json callback of its own; .venv finds ansible.posix in its site-packages anyway, the
+# support matrix's venvs, which hold ansible-core alone, find it only here). A stamp for each, so that a tree built
+# before one was added gets it at the next `make tree`.
+$(STAMPS)/tree-%: $(VENV_STAMP)
 	@site=$$($(VPY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
-	 for c in awx/awx community/general; do \
-	   rm -rf $(TREE_NS)/$$c; \
-	   ansible-galaxy collection install --force --no-deps --offline $$site/ansible_collections/$$c -p $(TREE) >/dev/null; \
-	   $(VPY) -c 'import json, sys; m = json.load(open(sys.argv[1]))["collection_info"]; print("    %s.%s %s" % (m["namespace"], m["name"], m["version"]))' \
-	     $(TREE_NS)/$$c/MANIFEST.json; \
-	 done
+	 rm -rf $(TREE_NS)/$(subst .,/,$*); \
+	 ansible-galaxy collection install --force --no-deps --offline \
+	   $$site/ansible_collections/$(subst .,/,$*) -p $(TREE) >/dev/null
+	@$(VPY) -c 'import json, sys; m = json.load(open(sys.argv[1]))["collection_info"]; print("    %s.%s %s" % (m["namespace"], m["name"], m["version"]))' \
+	  $(TREE_NS)/$(subst .,/,$*)/MANIFEST.json
 	@mkdir -p $(@D) && touch $@
 
 # ---------------------------------------------------------------- sanity
@@ -337,16 +340,30 @@ integration: tree
 	$(PYTEST) tests/integration
 
 # One pytest run over every suite that exists, so the output ends with pytest's summary line.
-# No test at all is a failure (pytest exits 5), never a silent success.
+# No test at all is a failure (pytest exits 5), never a silent success. Its JUnit XML is the support
+# matrix's first row (make test).
+MAIN_JUNIT := $(BUILD)/junit/main.xml
+
 pytest: tree
 	@if [ -z "$(strip $(TEST_DIRS))" ]; then echo "ERROR: no tests: none of tests/unit tests/emulator tests/integration exists" >&2; exit 1; fi
 	@echo "==> pytest $(TEST_DIRS)"
-	@rc=0; $(PYTEST) $(TEST_DIRS) || rc=$$?; \
+	@rm -f $(MAIN_JUNIT)
+	@rc=0; $(PYTEST) --junitxml=$(MAIN_JUNIT) $(TEST_DIRS) || rc=$$?; \
 	 if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests in $(TEST_DIRS)" >&2; fi; \
 	 exit $$rc
 
+# The support matrix runs after the full suite even when that failed, so that the run ends with its table.
 test: venv tree sanity lint doc docs-check build importer
-	@$(MAKE) pytest
+	@rc=0; $(MAKE) pytest || rc=$$?; $(MAKE) matrix MATRIX_ARGS='--main $(MAIN_JUNIT)' || rc=$$?; exit $$rc
+
+# ---------------------------------------------------------------- support matrix
+# tools/matrix.yml's cells (docs/support.md): a venv each in .build/matrix/venvs, holding one ansible-core and one
+# boto3/botocore release only (kept while they stay the same), and the smoke tests (pytest -m smoke) run against
+# it from .venv's pytest; a table at the end. The full suite runs on .venv (make pytest); make test adds its row.
+MATRIX_ARGS ?=
+
+matrix: tree
+	@$(VPY) tools/matrix.py --workers $(PYTEST_WORKERS) $(MATRIX_ARGS)
 
 # ---------------------------------------------------------------- benchmark
 # Not part of make test: about 4 minutes (bench) and 11 minutes (bench-throttle); see docs/performance.md.

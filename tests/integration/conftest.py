@@ -15,10 +15,9 @@ in the subscription words.
 import pytest
 
 from harness import Ansible
+from harness import VOCABULARIES
 # A real slapd, for test_keep_from_ldap.py.
 from ldap_server import ldap_server  # noqa: F401 pylint: disable=unused-import
-
-VOCABULARIES = ("aws", "legacy")
 
 
 def pytest_configure(config):

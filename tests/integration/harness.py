@@ -11,10 +11,12 @@ to it over HTTP through boto3, exactly as it would talk to AWS.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 
+import pytest
 import yaml
 from lmus_emulator.vocabulary import resolve
 
@@ -25,6 +27,15 @@ DIRECTORY = "d-1234567890"
 OTHER_DIRECTORY = "d-abcdef0123"
 DOMAIN = "corp.example.com"
 MODULE = "lmus.user_subscriptions.lmus_instance_user"
+
+# The emulator's status vocabularies a test runs under (see conftest.py).
+VOCABULARIES = ("aws", "legacy")
+
+# The support matrix (tools/matrix.py, docs/support.md) runs the tests marked `smoke` on other ansible-core and
+# botocore releases. A test that runs under every vocabulary is smoke under the first one only: the vocabularies
+# differ in the emulator's status words, not in anything ansible-core or botocore does.
+SMOKE_IN_ONE_VOCABULARY = pytest.mark.parametrize(
+    "vocabulary", [pytest.param(VOCABULARIES[0], marks=pytest.mark.smoke)] + list(VOCABULARIES[1:]))
 
 
 def words(vocabulary):
@@ -51,9 +62,16 @@ def instance_id(n):
 
 
 def bin_path(name):
-    """The venv's own copy of a command (ansible, ansible-playbook, ...), else the one on PATH."""
-    here = os.path.join(os.path.dirname(sys.executable), name)
-    return here if os.path.exists(here) else shutil.which(name)
+    """A command (ansible, ansible-playbook, ...): from the directory LMUS_ANSIBLE_BIN names, else the venv's own copy, else PATH's.
+
+    LMUS_ANSIBLE_BIN is set by the support matrix (tools/matrix.py) to a venv with another ansible-core and botocore:
+    the tests then run that venv's commands, and its Python runs the modules.
+    """
+    for directory in (os.environ.get("LMUS_ANSIBLE_BIN"), os.path.dirname(sys.executable)):
+        here = os.path.join(directory, name) if directory else None
+        if here and os.path.exists(here):
+            return here
+    return shutil.which(name)
 
 
 def ansible_env(**extra):
@@ -86,6 +104,10 @@ def ansible_env(**extra):
     return env
 
 
+# A warning as Ansible prints it.
+WARNING_LINE = re.compile(r"^.*\[(?:DEPRECATION WARNING|WARNING)\].*$", re.M)
+
+
 class AnsibleRun:
     """One finished ansible run: its exit code and the results by task."""
 
@@ -104,6 +126,16 @@ class AnsibleRun:
             except ValueError:
                 raise AssertionError(f"ansible did not print JSON (rc={self.rc}):\n{self.stdout}\n{self.stderr}")
         return self._report
+
+    def warnings(self):
+        """Every warning of the run: the [WARNING] and [DEPRECATION WARNING] lines Ansible printed and, in the json
+        callback's output, each task result's warnings and deprecations (Ansible's default output prints those as such lines)."""
+        found = WARNING_LINE.findall(self.stdout + self.stderr)
+        if self.stdout.lstrip().startswith("{"):
+            for result in self.results():
+                found += [str(w) for w in result.get("warnings") or []]
+                found += [str(d.get("msg", d) if isinstance(d, dict) else d) for d in result.get("deprecations") or []]
+        return found
 
     def results(self):
         """Each task's result for localhost, in order."""

@@ -73,6 +73,7 @@ def expected_list_calls(emulator, items):
     return calls
 
 
+@pytest.mark.smoke
 def test_batch_of_200_users_across_22_instances(batch_world, ansible_factory):
     emulator, items, expected = batch_world
     assert len(items) >= 200 and len({i["instance_id"] for i in items}) >= 20

@@ -56,6 +56,7 @@ def world(lmus_emulator):
     )
 
 
+@pytest.mark.smoke
 def test_absent_check_then_real_then_idempotent(world, ansible):
     check = ansible.playbook([absent_task()], check=True)
     assert check.rc == 0, check.stdout
@@ -172,7 +173,7 @@ def test_internal_server_errors_are_retried(world, ansible):
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (dict(instance_id="i-12345"), "instance_id: 'i-12345'"),
+        pytest.param(dict(instance_id="i-12345"), "instance_id: 'i-12345'", marks=pytest.mark.smoke),
         (dict(directory_id="d-12"), "directory_id: 'd-12'"),
         (dict(instance_id="I-0123456789ABCDEF0"), "instance_id: 'I-0123456789ABCDEF0'"),
         (dict(username=""), "username: a non-empty user name is required"),
