@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 from typing import Optional
@@ -30,6 +31,18 @@ SEPARATORS = re.compile(r"\r\n|[\r\n,]")
 LIST_MARKS = re.compile(r"[\[\]]")
 # How many refused items one message names.
 MAX_REFUSED = 20
+
+
+def offboard_abspath(path: Any) -> Any:
+    """A relative path made absolute from the directory the run started in (the controller's working directory).
+
+    Modules run on a local connection in the directory of the task's playbook or role (ansible-core changes to it), which for
+    the collection's own playbooks is inside the installed collection: a relative report path given on the command line
+    would land there. An empty value (no file) and anything but a string stay as they are, for the role's checks to refuse.
+    """
+    if not isinstance(path, str) or not path or os.path.isabs(path):
+        return path
+    return os.path.join(os.getcwd(), path)
 
 
 def _directory(record: dict[str, Any]) -> Optional[str]:
@@ -295,6 +308,7 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return dict(
             departing_usernames=departing_usernames,
+            offboard_abspath=offboard_abspath,
             offboard_user_items=offboard_user_items,
             offboard_withhold=offboard_withhold,
             offboard_report=offboard_report,

@@ -51,8 +51,10 @@ author:
 options:
   path:
     description:
-      - The file to write. A relative path is taken from the module's working directory (for a local
-        connection, the directory Ansible runs in). C(~) and environment variables are not expanded.
+      - The file to write. A relative path is taken from the module's working directory; on a local
+        connection ansible-core runs modules in the directory of the task's playbook or role, so give an
+        absolute path (the offboard role makes its report paths absolute from the directory the run started
+        in). C(~) and environment variables are not expanded.
       - Mutually exclusive with O(directory); one of them is required.
     type: str
   directory:

@@ -258,6 +258,9 @@ def _return_tasks():
             users=[dict(username="alice", domain=DOMAIN, product="OFFICE_PROFESSIONAL_PLUS"),
                    dict(username="carol", product="OFFICE_PROFESSIONAL_PLUS")]), False),
         ("write a report file", "lmus_report_file", dict(path="report.json", content="{}\n"), False),
+        # After the removals above: alice's removed records are listed with include_removed.
+        ("inventory, one instance denied", "lmus_user_inventory_info", dict(include_removed=True), True),
+        ("inventory of one directory", "lmus_user_inventory_info", dict(directory_id=OTHER_DIRECTORY), False),
     ]
 
 
@@ -587,8 +590,10 @@ def test_roles_have_a_readme_naming_only_their_variables():
         assert f"{COLLECTION}.{role.name}" in text
         specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))["argument_specs"]
         options = {name for entry in specs.values() for name in (entry.get("options") or {})}
-        # the fact the role sets, and the name it publishes to AWX
-        named = set(re.findall(rf"`({role.name}_[a-z0-9_]+)`", text)) - {f"{role.name}_report", f"{role.name}_published_report"}
+        # the facts the role sets, and the names it publishes to AWX
+        facts = {f"{role.name}_{name}" for name in ("report", "published_report", "inventory", "published_inventory",
+                                                    "fleet_report", "published_fleet_report")}
+        named = set(re.findall(rf"`({role.name}_[a-z0-9_]+)`", text)) - facts
         assert named, f"{readme.relative_to(ROOT)} names no variable"
         assert named <= options, f"{readme.relative_to(ROOT)} names variables the role does not have: {sorted(named - options)}"
         required = {name for entry in specs.values() for name, spec in (entry.get("options") or {}).items() if spec.get("required")}
