@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 import yaml
 from lmus_emulator.vocabulary import resolve
 
@@ -30,12 +29,6 @@ MODULE = "lmus.user_subscriptions.lmus_instance_user"
 
 # The emulator's status vocabularies a test runs under (see conftest.py).
 VOCABULARIES = ("aws", "legacy")
-
-# The support matrix (tools/matrix.py, docs/support.md) runs the tests marked `smoke` on other ansible-core and
-# botocore releases. A test that runs under every vocabulary is smoke under the first one only: the vocabularies
-# differ in the emulator's status words, not in anything ansible-core or botocore does.
-SMOKE_IN_ONE_VOCABULARY = pytest.mark.parametrize(
-    "vocabulary", [pytest.param(VOCABULARIES[0], marks=pytest.mark.smoke)] + list(VOCABULARIES[1:]))
 
 
 def words(vocabulary):

@@ -14,7 +14,6 @@ import pytest
 from harness import DIRECTORY
 from harness import DOMAIN
 from harness import OTHER_DIRECTORY
-from harness import SMOKE_IN_ONE_VOCABULARY
 from harness import instance_id
 from harness import run_offboard
 from harness import speak
@@ -67,7 +66,7 @@ def report_of(run):
     return run.task("Set the report fact")["ansible_facts"]["offboard_report"]
 
 
-@SMOKE_IN_ONE_VOCABULARY
+@pytest.mark.smoke
 def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
     ansible = ansible_factory(org)
     before_staying = live(org, STAYING)
@@ -223,7 +222,7 @@ def test_missing_usernames_fails_through_argument_specs(org, ansible_factory):
     assert org.log == []
 
 
-@SMOKE_IN_ONE_VOCABULARY
+@pytest.mark.smoke
 def test_wrong_type_fails_through_argument_specs(org, ansible_factory):
     run = run_offboard(ansible_factory(org), dict(offboard_usernames=["alice"], offboard_concurrency="many"))
     assert run.rc != 0

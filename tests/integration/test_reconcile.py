@@ -192,7 +192,7 @@ def small(lmus_emulator_factory):
                  marks=pytest.mark.smoke),
     ("keep.json", json.dumps(["user000", "USER001", "user002@corp.example.com", "CORP\\user003"])),
     ("keep.yml", "---\n- user000\n- USER001\n- user002@corp.example.com\n- CORP\\user003\n"),
-])
+], ids=["keep.txt", "keep.csv", "keep.json", "keep.yml"])
 def test_keep_list_sources_give_the_same_plan(small, ansible_factory, tmp_path, name, text):
     ansible = ansible_factory(small)
     path = tmp_path / name
