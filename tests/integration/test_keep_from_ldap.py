@@ -17,28 +17,35 @@ import json
 import secrets
 from pathlib import Path
 
+from harness import DIRECTORY
+from harness import DOMAIN
 from harness import Ansible
 from harness import bin_path
+from harness import instance_id
 from ldap_server import EMPTY_GROUP
 from ldap_server import OFFICE_GROUP
 from ldap_server import person_dn
 from ldap_server import require
 
+VOCABULARIES = ("aws",)
 PLAYBOOK = Path(__file__).resolve().parents[2] / "examples" / "reconcile" / "keep_from_ldap.yml"
 SEARCH = "Search the members of the group"
 COLLECT = "Collect the user names of the group's members"
 SHOW = "Show the keep list"
 
 
-def keep_from_ldap(tmp_path, server, password=None, **extra_vars):
-    """Run the playbook with keep_from_ldap_only=true; the bind DN and password come from the environment."""
+def keep_from_ldap(tmp_path, server, password=None, only=True, check=False, **extra_vars):
+    """Run the playbook (with keep_from_ldap_only=true unless ``only`` is false); the bind DN and password come from the environment."""
     require("python-ldap (requirements-dev.txt)", importlib.util.find_spec("ldap") is not None)
-    settings = dict(keep_ldap_server_uri=server.uri, keep_ldap_base_dn=server.base_dn, keep_ldap_group_dn=OFFICE_GROUP, keep_from_ldap_only=True)
+    settings = dict(keep_ldap_server_uri=server.uri, keep_ldap_base_dn=server.base_dn, keep_ldap_group_dn=OFFICE_GROUP)
+    if only:
+        settings["keep_from_ldap_only"] = True
     settings.update(extra_vars)
     path = tmp_path / f"keep{secrets.token_hex(4)}.json"
     path.write_text(json.dumps(settings))
     env = dict(LDAP_BIND_DN=server.bind_dn, LDAP_BIND_PW=server.bind_pw if password is None else password)
-    return Ansible(None, tmp_path).run_command([bin_path("ansible-playbook"), str(PLAYBOOK), "-e", f"@{path}"], env)
+    cmd = [bin_path("ansible-playbook"), str(PLAYBOOK), "-e", f"@{path}"] + (["--check"] if check else [])
+    return Ansible(None, tmp_path).run_command(cmd, env)
 
 
 def task_names(run):
@@ -110,5 +117,27 @@ def test_the_server_group_and_base_are_required(tmp_path):
     run = Ansible(None, tmp_path).run_command([bin_path("ansible-playbook"), str(PLAYBOOK), "-e", "keep_from_ldap_only=true"],
                                               dict(LDAP_BIND_DN="cn=svc", LDAP_BIND_PW="pw"))
     assert run.rc != 0
-    assert task_names(run) == ["Check the LDAP settings"]
+    assert task_names(run) == ["Refuse a keep list given from outside", "Check the LDAP settings"]
     assert "keep_ldap_server_uri" in run.last["msg"]
+
+
+def test_the_group_is_the_keep_list_of_the_reconcile(tmp_path, ldap_server, lmus_emulator_factory):
+    """The whole play: the group's members are kept, every other holder would be removed (a dry run: no write)."""
+    holders = ["asmith", "JDoe", "bob", "zed"]
+    seed = dict(identity_providers=[], instances=[dict(instance_id=instance_id(1), directory_id=DIRECTORY, products=["OFFICE_PROFESSIONAL_PLUS"])],
+                associations=[dict(instance_id=instance_id(1), username=name, domain=DOMAIN) for name in holders], product_subscriptions=[])
+    emulator = lmus_emulator_factory(seed=seed)
+    run = keep_from_ldap(tmp_path, ldap_server, only=False, check=True, offboard_endpoint_url=emulator.url, offboard_lift_removal_limits=True)
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr
+    plan = run.task("Plan who loses what")["ansible_facts"]["offboard__plan"]
+    # bob is only in the nested Contractors group; zed in none
+    assert [r["username"] for r in plan["remove"]] == ["bob", "zed"]
+    assert plan["kept_not_found"] == ["jdoe-adm", "o'brien", "zoë.müller"]
+    assert emulator.calls(write=True) == []
+
+
+def test_a_keep_list_given_from_outside_is_refused(tmp_path, ldap_server):
+    run = keep_from_ldap(tmp_path, ldap_server, only=False, offboard_keep_usernames=["everyone"])
+    assert run.rc != 0
+    assert task_names(run) == ["Refuse a keep list given from outside"]
+    assert "offboard_keep_usernames or offboard_keep_file is set from outside" in run.last["msg"]
