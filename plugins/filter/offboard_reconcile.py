@@ -140,9 +140,8 @@ def offboard_reconcile(inventory: dict[str, Any], keep_usernames: list[str], kee
         if extra:
             leave = [i for i in instances if products_of.get(i, set()) & set(extra)]
             trim.append(dict(held, instances=leave, products=extra, why="products not kept"))
-    order = lambda record: (name_key(record["username"]), (record.get("domain") or "").lower())  # noqa: E731
-    remove.sort(key=order)
-    trim.sort(key=order)
+    remove.sort(key=_order)
+    trim.sort(key=_order)
     affected = len(remove) + len(trim)
     percent = round(100.0 * affected / holders, 1) if holders else 0.0
     exceeded = []
@@ -160,6 +159,11 @@ def offboard_reconcile(inventory: dict[str, Any], keep_usernames: list[str], kee
                     kept_not_found=len(keep) - len(matched)),
         limits=dict(max_removals=max_removals, max_removal_percent=max_removal_percent, exceeded=exceeded),
     )
+
+
+def _order(record: dict[str, Any]) -> tuple[str, str]:
+    """Users sorted by name, as Active Directory compares names, then domain."""
+    return name_key(record["username"]), (record.get("domain") or "").lower()
 
 
 def offboard_reconcile_items(plan: dict[str, Any], kind: str) -> list[dict[str, Any]]:
