@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 from typing import Any
@@ -83,11 +85,29 @@ def _rules(keep_products: Any, show_values: bool) -> list[tuple[list[tuple[str, 
     return rules
 
 
+def offboard_utf8(content: str, where: str = "the file") -> str:
+    """A file's content as slurp gives it (base64) decoded as UTF-8, without a byte order mark at the start.
+
+    Bytes that are not UTF-8 (a file saved as Latin-1 or Windows-1252) are refused, naming the first one, rather than
+    turned into replacement characters: a name changed that way would match nobody, and its holder would be removed.
+    """
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, TypeError, ValueError) as e:
+        raise AnsibleFilterError(f"{where}: not base64 content ({e})") from e
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise AnsibleFilterError(f"{where}: byte {e.start} (0x{data[e.start]:02x}) is not UTF-8; save the file as UTF-8") from e
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def offboard_keep_list(keep_usernames: Any, file_names: Any = None, keep_products: Any = None, show_values: bool = True) -> list[str]:
     """The keep list: offboard_keep_usernames and the names of offboard_keep_file, each checked as departing users' names are
     and as an entry (NAME, NAME@DOMAIN or DOMAIN\\NAME), unique in order; offboard_keep_products is checked too. All before any call."""
     names = departing_usernames(keep_usernames, "offboard_keep_usernames", show_values)
-    names += [name for name in departing_usernames(file_names, "offboard_keep_file", show_values) if name not in names]
+    seen = {name_key(name) for name in names}  # one person once, however each source spells the name
+    names += [name for name in departing_usernames(file_names, "offboard_keep_file", show_values) if name_key(name) not in seen]
     _entries(names, "offboard_keep_usernames")
     _rules(keep_products, show_values)
     return names
@@ -139,7 +159,10 @@ def offboard_reconcile(inventory: dict[str, Any], keep_usernames: list[str], kee
         extra = sorted(set(products) - set().union(*allowed))
         if extra:
             leave = [i for i in instances if products_of.get(i, set()) & set(extra)]
-            trim.append(dict(held, instances=leave, products=extra, why="products not kept"))
+            trimmed = dict(held, instances=leave, products=extra, why="products not kept")
+            if "REMOTE_DESKTOP_SERVICES" not in extra:
+                trimmed.pop("license_expiration_date", None)  # the Remote Desktop licence is kept
+            trim.append(trimmed)
     remove.sort(key=_order)
     trim.sort(key=_order)
     affected = len(remove) + len(trim)
@@ -256,6 +279,7 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return dict(
             offboard_keep_list=offboard_keep_list,
+            offboard_utf8=offboard_utf8,
             offboard_reconcile=offboard_reconcile,
             offboard_reconcile_items=offboard_reconcile_items,
             offboard_reconcile_summary=offboard_reconcile_summary,

@@ -142,6 +142,10 @@ def test_a_tripped_limit_stops_the_run_before_any_write(org, ansible_factory, li
     assert "offboard_lift_removal_limits" in msg
     assert [line for line in summary_of(run) if "LIMIT EXCEEDED" in line] == [f"  LIMIT EXCEEDED: {t}" for t in tripped]
     assert holders(org) == USERS
+    # The report still comes, with the plan, saying why nothing was changed
+    report = run.task("Set the report fact")["ansible_facts"]["offboard_report"]
+    assert report["stopped"] == msg and report["counts"]["disassociated"] == 0 and len(report["reconcile"]["remove"]) == 200
+    assert msg in run.task("Show the summary")["msg"][1]
 
 
 def test_lifting_the_limits_lets_the_dry_run_show_everything(org, ansible_factory):
@@ -161,6 +165,9 @@ def test_lifting_the_limits_lets_the_dry_run_show_everything(org, ansible_factor
      "offboard_keep_products[0].products: 'OFFICE_PRO_PLUS' not a product"),
     (dict(offboard_keep_usernames=["@corp.example.com"]), "is not a user name: write NAME, NAME@DOMAIN or DOMAIN\\NAME"),
     (dict(offboard_keep_usernames=["jdoe"], offboard_max_removal_percent="lots"), "offboard_max_removal_percent"),
+    (dict(offboard_keep_usernames=["jdoe"], offboard_max_removals="-1"), "offboard_max_removals: a whole number of users"),
+    (dict(offboard_keep_usernames=["jdoe"], offboard_lift_removal_limits="nope"), "offboard_lift_removal_limits"),
+    (dict(offboard_keep_usernames=["jdoe"], offboard_stop_product_subscriptions=False), "offboard_stop_product_subscriptions true"),
 ])
 def test_bad_keep_lists_are_refused_before_any_call(org, ansible_factory, given, message):
     ansible = ansible_factory(org)
@@ -273,3 +280,39 @@ def test_reconcile_under_another_vocabulary_removes_the_same_people(lmus_emulato
     assert run.rc == 0, run.stdout[-3000:]
     assert [r["username"] for r in plan_of(run)["remove"]] == USERS[8:12]
     assert holders(emulator) == USERS[:8]
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("keep.txt", "user000\nJos\xe9\n".encode("latin-1"), "byte 11 (0xe9) is not UTF-8"),
+    ("keep.csv", "username\nJos\xe9\n".encode("cp1252"), "offboard_keep_file"),
+    ("keep.json", b'{"user000": 1}', "is not a list of user names"),
+    ("keep.yml", b"- user000\n  - : [", "not read as a keep list"),
+    ("missing.txt", None, "not read as a keep list"),
+])
+def test_a_keep_file_that_cannot_be_read_whole_is_refused_naming_it(small, ansible_factory, tmp_path, name, data, message):
+    if data is not None:
+        (tmp_path / name).write_bytes(data)
+    run = run_offboard(ansible_factory(small), dict(offboard_keep_file=name), playbook="reconcile")
+    assert run.rc != 0
+    shown = json.dumps(run.report, ensure_ascii=False)
+    assert message in shown and f"{tmp_path / name}" in shown, shown[-2000:]
+    assert small.calls() == []
+
+
+def test_names_from_both_sources_count_once_and_blank_csv_cells_are_skipped(small, ansible_factory, tmp_path):
+    (tmp_path / "keep.csv").write_text("username,dept\nuser000,it\n,hr\nUSER001,it\n", encoding="utf-8")
+    given = dict(offboard_keep_file="keep.csv", offboard_keep_usernames="User000\nuser002", offboard_lift_removal_limits=True)
+    run = run_offboard(ansible_factory(small), given, check=True, playbook="reconcile")
+    assert run.rc == 0, run.stdout[-3000:]
+    assert plan_of(run)["counts"]["keep"] == 3
+    assert [r["username"] for r in plan_of(run)["remove"]] == USERS[3:12]
+
+
+def test_an_incomplete_inventory_stops_before_any_write_and_says_where(small, ansible_factory):
+    small.set_faults({"access_denied_instances": [instance_id(3)]})
+    run = run_offboard(ansible_factory(small), dict(offboard_keep_usernames=USERS[:11], offboard_no_log=True), playbook="reconcile")
+    assert run.rc != 0
+    msg = run.task("Stop when the inventory is incomplete")["msg"]
+    assert msg.startswith("Who holds what could not be read whole, so nothing was changed: ") and instance_id(3) in msg and "AccessDenied" in msg
+    assert small.calls(write=True) == []
+    assert "user001" not in run.stdout

@@ -111,7 +111,7 @@ def test_an_entry_without_a_name_or_a_domain_is_refused(entry):
 
 
 def test_the_file_names_join_the_list_and_are_checked_with_their_own_label():
-    assert reconcile.offboard_keep_list(["amy"], "bob\nAmy\n") == ["amy", "bob", "Amy"]
+    assert reconcile.offboard_keep_list(["amy"], "bob\nAmy\n") == ["amy", "bob"]  # one person once, across the sources
     with pytest.raises(AnsibleFilterError, match=r"offboard_keep_file\[1\]: 83"):
         reconcile.offboard_keep_list(["amy"], ["bob", 83])
 
@@ -162,3 +162,16 @@ def test_a_large_keep_list_is_linear():
     plan = reconcile.offboard_reconcile(inv, users[:15000], None, "", None, None)
     assert time.process_time() - start < 10  # a product of the sizes (3 * 10^8 comparisons) would take minutes
     assert plan["counts"]["remove"] == 5000
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_byte():
+    import base64
+    assert reconcile.offboard_utf8(base64.b64encode("\ufeffjos\u00e9\n".encode()).decode()) == "jos\u00e9\n"
+    with pytest.raises(AnsibleFilterError, match=r"keep.txt: byte 3 \(0xe9\) is not UTF-8"):
+        reconcile.offboard_utf8(base64.b64encode("jos\u00e9".encode("latin-1")).decode(), "keep.txt")
+
+
+def test_a_trimmed_user_keeps_the_remote_desktop_licence_out_of_the_line():
+    inv = inventory([], [sub("amy", VS), sub("amy", RDS, LicenseExpirationDate="2027-01-30T00:00:00Z")])
+    plan = reconcile.offboard_reconcile(inv, ["amy"], [dict(usernames=["amy"], products=[RDS])])
+    assert [(r["products"], r.get("license_expiration_date")) for r in plan["trim"]] == [([VS], None)]
