@@ -16,6 +16,7 @@ from typing import Optional
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.lmus.user_subscriptions.plugins.filter.offboard import _bounded
 from ansible_collections.lmus.user_subscriptions.plugins.filter.offboard import departing_usernames
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.names import name_key
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import PRODUCTS
@@ -49,13 +50,14 @@ def _matches(entry: tuple[str, Optional[str], bool], key: str, domain: str) -> b
     return domain == wanted or (netbios and domain.split(".")[0] == wanted)
 
 
-def _entries(values: list[str], label: str) -> list[tuple[str, tuple[str, Optional[str], bool]]]:
+def _entries(values: list[str], label: str, show_values: bool = True) -> list[tuple[str, tuple[str, Optional[str], bool]]]:
     """The entries as given, parsed; one whose name or domain part is blank is refused."""
     parsed = []
-    for value in values:
+    for n, value in enumerate(values):
         entry = _entry(value)
         if not entry[0] or entry[1] == "":
-            raise AnsibleFilterError(f"{label}: {value!r} is not a user name: write NAME, NAME@DOMAIN or DOMAIN\\NAME")
+            shown = repr(value) if show_values else f"entry {n + 1} (hidden: offboard_no_log)"
+            raise AnsibleFilterError(f"{label}: {shown} is not a user name: write NAME, NAME@DOMAIN or DOMAIN\\NAME")
         parsed.append((value, entry))
     return parsed
 
@@ -70,10 +72,13 @@ def _rules(keep_products: Any, show_values: bool) -> list[tuple[list[tuple[str, 
     for n, rule in enumerate(keep_products):
         where = f"offboard_keep_products[{n}]"
         if not isinstance(rule, dict) or set(rule) != {"usernames", "products"}:
-            raise AnsibleFilterError(f"{where}: a mapping with exactly the keys usernames and products is required, got {describe(rule)}")
+            shown = describe(rule) if show_values else (f"the keys {sorted(map(str, rule))}" if isinstance(rule, dict) else type(rule).__name__)
+            raise AnsibleFilterError(f"{where}: a mapping with exactly the keys usernames and products is required, got {shown}")
         products = rule["products"]
-        if not isinstance(products, list) or not all(isinstance(p, str) for p in products):
-            raise AnsibleFilterError(f"{where}.products: a list of products is required, got {describe(products)}")
+        if not isinstance(products, list) or not products or not all(isinstance(p, str) for p in products):
+            got = describe(products) if show_values else type(products).__name__
+            raise AnsibleFilterError(f"{where}.products: a non-empty list of products is required, got {got}"
+                                     " (a kept user with no product to keep is not kept: leave them off the keep list)")
         unknown = [p for p in products if p not in PRODUCTS]
         if unknown:
             raise AnsibleFilterError(f"{where}.products: {', '.join(map(repr, unknown))} not a product; the products are {', '.join(PRODUCTS)}. "
@@ -81,7 +86,7 @@ def _rules(keep_products: Any, show_values: bool) -> list[tuple[list[tuple[str, 
         names = departing_usernames(rule["usernames"], f"{where}.usernames", show_values)
         if not names:
             raise AnsibleFilterError(f"{where}.usernames: no user name given")
-        rules.append((_entries(names, f"{where}.usernames"), set(products)))
+        rules.append((_entries(names, f"{where}.usernames", show_values), set(products)))
     return rules
 
 
@@ -108,8 +113,14 @@ def offboard_keep_list(keep_usernames: Any, file_names: Any = None, keep_product
     names = departing_usernames(keep_usernames, "offboard_keep_usernames", show_values)
     seen = {name_key(name) for name in names}  # one person once, however each source spells the name
     names += [name for name in departing_usernames(file_names, "offboard_keep_file", show_values) if name_key(name) not in seen]
-    _entries(names, "offboard_keep_usernames")
-    _rules(keep_products, show_values)
+    keep = _entries(names, "offboard_keep_usernames", show_values)
+    kept = {entry[0] for _given, entry in keep}
+    for n, (entries, _products) in enumerate(_rules(keep_products, show_values)):
+        strangers = [given for given, entry in entries if entry[0] not in kept]
+        if strangers:
+            shown = ", ".join(map(repr, strangers)) if show_values else f"{len(strangers)} name(s) (hidden: offboard_no_log)"
+            raise AnsibleFilterError(f"offboard_keep_products[{n}].usernames: {shown} not on the keep list: a rule keeps products of kept users only"
+                                     " (add them to the keep list, or remove them from the rule). Nothing was done.")
     return names
 
 
@@ -134,54 +145,115 @@ def offboard_reconcile(inventory: dict[str, Any], keep_usernames: list[str], kee
     by_name: dict[str, list[int]] = {}  # name key -> the keep entries of that name: linear in the sizes, not their product
     for n, (_given, entry) in enumerate(keep):
         by_name.setdefault(entry[0], []).append(n)
-    holders, remove, trim = 0, [], []
+    holders, remove, trim, held_back = 0, [], [], []
+    everyone: dict[str, list[dict[str, Any]]] = {}  # name key -> every holder of that name, in any domain, planned or not
     for user in inventory.get("users") or []:
         key, user_domain = name_key(user["username"]), (user.get("domain") or "").lower()
-        if wanted_domain and user_domain and user_domain != wanted_domain:
-            continue
         instances = sorted({i["instance_id"] for i in user.get("instances") or [] if i.get("phase") in LIVE_PHASES})
         products = sorted({p["product"] for p in user.get("products") or [] if p.get("phase") in LIVE_PHASES})
         if not instances and not products:
             continue
+        held = dict(username=user["username"], domain=user.get("domain"), instances=instances, products=products)
+        everyone.setdefault(key, []).append(held)
+        if wanted_domain and user_domain and user_domain != wanted_domain:
+            continue
         holders += 1
         hits = [n for n in by_name.get(key, ()) if _matches(keep[n][1], key, user_domain)]
         matched.update(hits)
-        held = dict(username=user["username"], domain=user.get("domain"), instances=instances, products=products)
         expiry = [p["license_expiration_date"] for p in user.get("products") or [] if p.get("license_expiration_date") and p.get("phase") in LIVE_PHASES]
         if expiry:
             held["license_expiration_date"] = max(expiry)
         if not hits:
             remove.append(dict(held, why="not kept"))
             continue
-        allowed = [products_ for entries, products_ in rules if any(_matches(entry, key, user_domain) for _given, entry in entries)]
-        if not allowed:
+        allowed_lists = [products_ for entries, products_ in rules if any(_matches(entry, key, user_domain) for _given, entry in entries)]
+        if not allowed_lists:
             continue
-        extra = sorted(set(products) - set().union(*allowed))
+        allowed = set().union(*allowed_lists)
+        extra = sorted(set(products) - allowed)
         if extra:
-            leave = [i for i in instances if products_of.get(i, set()) & set(extra)]
-            trimmed = dict(held, instances=leave, products=extra, why="products not kept")
-            if "REMOTE_DESKTOP_SERVICES" not in extra:
-                trimmed.pop("license_expiration_date", None)  # the Remote Desktop licence is kept
-            trim.append(trimmed)
+            trimmed = _trim(held, extra, allowed, products_of, held_back)
+            if trimmed:
+                trim.append(trimmed)
+    _hold_back_shared_records(remove + trim, everyone, held_back)
+    remove = [r for r in remove if r["instances"] or r["products"]]
+    trim = [r for r in trim if r["instances"] or r["products"]]
     remove.sort(key=_order)
     trim.sort(key=_order)
     affected = len(remove) + len(trim)
-    percent = round(100.0 * affected / holders, 1) if holders else 0.0
+    exact = 100.0 * affected / holders if holders else 0.0
+    percent = round(exact, 1)
     exceeded = []
     if max_removals is not None and affected > max_removals:
         exceeded.append(f"{affected} users would lose licences, more than offboard_max_removals ({max_removals})")
-    if max_removal_percent is not None and percent > max_removal_percent:
+    if max_removal_percent is not None and exact > max_removal_percent:  # the exact share: 33.33...% is more than 33.33%
         exceeded.append(f"{affected} of {holders} holders ({percent}%) would lose licences, more than offboard_max_removal_percent ({max_removal_percent}%)")
     return dict(
         remove=remove,
         trim=trim,
         kept_not_found=[given for n, (given, _entry) in enumerate(keep) if n not in matched],
+        held_back=sorted(held_back, key=_order),
         domain=domain or None,
         counts=dict(holders=holders, keep=len(keep), remove=len(remove), trim=len(trim), affected=affected, percent=percent,
                     associations=sum(len(r["instances"]) for r in remove + trim), subscriptions=sum(len(r["products"]) for r in remove + trim),
-                    kept_not_found=len(keep) - len(matched)),
+                    kept_not_found=len(keep) - len(matched), held_back=len(held_back)),
         limits=dict(max_removals=max_removals, max_removal_percent=max_removal_percent, exceeded=exceeded),
     )
+
+
+def _trim(held: dict[str, Any], extra: list[str], allowed: set[str], products_of: dict[str, set[str]],
+          held_back: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+    """What a kept user with products not kept loses: those products, and the instances that provide one of them and none the user
+    keeps. A product still provided by an instance the user stays on is held back (AWS stops an Office or Visual Studio
+    subscription only once the user is on no instance that provides it, and leaving would take away a product the user keeps)."""
+    leave = [i for i in held["instances"] if products_of.get(i, set()) & set(extra) and not products_of.get(i, set()) & allowed]
+    staying = [i for i in held["instances"] if i not in leave]
+    stop = []
+    for product in extra:
+        blocking = [i for i in staying if product in products_of.get(i, set())]
+        if blocking:
+            held_back.append(dict(username=held["username"], domain=held["domain"], product=product,
+                                  why=f"instance {blocking[0]} provides it and a product the user keeps"))
+        else:
+            stop.append(product)
+    if not leave and not stop:
+        return None
+    trimmed = dict(held, instances=leave, products=stop, why="products not kept")
+    if "REMOTE_DESKTOP_SERVICES" not in stop:
+        trimmed.pop("license_expiration_date", None)  # the Remote Desktop licence is kept
+    return trimmed
+
+
+def _hold_back_shared_records(planned: list[dict[str, Any]], everyone: dict[str, list[dict[str, Any]]], held_back: list[dict[str, Any]]) -> None:
+    """Leave out of ``planned`` each instance or product where the write would also reach a record that is not planned.
+
+    The write modules match a user's records by name and domain, and a record without a domain matches every domain: an item
+    for jdoe of emea.example.com on an instance also removes the record there of jdoe without a domain. When such another
+    holder of the name keeps that instance or product, the place is held back (listed, not removed).
+    """
+    planned_by_holder = {}
+    for record in planned:
+        planned_by_holder[(name_key(record["username"]), (record.get("domain") or "").lower())] = record
+    for record in planned:
+        key, domain = name_key(record["username"]), (record.get("domain") or "").lower()
+        for field, what in (("instances", "instance_id"), ("products", "product")):
+            kept_places = []
+            for place in record[field]:
+                shared = False
+                for other in everyone.get(key, ()):
+                    other_domain = (other.get("domain") or "").lower()
+                    if other_domain == domain or (domain and other_domain and other_domain != domain) or place not in other[field]:
+                        continue
+                    other_plan = planned_by_holder.get((key, other_domain))
+                    if other_plan is None or place not in other_plan[field]:
+                        shared = True
+                        break
+                if shared:
+                    held_back.append({"username": record["username"], "domain": record.get("domain"), what: place,
+                                      "why": "the same name without a domain (or with none here) holds it too and keeps it"})
+                else:
+                    kept_places.append(place)
+            record[field] = kept_places
 
 
 def _order(record: dict[str, Any]) -> tuple[str, str]:
@@ -228,10 +300,17 @@ def offboard_reconcile_summary(plan: dict[str, Any], dry_run: bool = True, names
     if names:
         lines.extend(f"  REMOVE {r['username']}{' (' + r['domain'] + ')' if r.get('domain') else ''}: {_held(r)}" for r in plan["remove"])
         lines.extend(f"  TRIM {r['username']}{' (' + r['domain'] + ')' if r.get('domain') else ''}: {_held(r)}" for r in plan["trim"])
+        for record in plan.get("held_back") or []:
+            where = record.get("instance_id") or record.get("product")
+            who = record["username"] + (f" ({record['domain']})" if record.get("domain") else "")
+            lines.append(f"  HELD BACK {who}: {where}, not removed: {record['why']}")
         if plan["kept_not_found"]:
-            lines.append(f"  KEPT BUT HOLDING NOTHING ({len(plan['kept_not_found'])}; a typo or a stale list?): {', '.join(plan['kept_not_found'])}")
-    elif plan["kept_not_found"]:
-        lines.append(f"  KEPT BUT HOLDING NOTHING: {len(plan['kept_not_found'])} name(s); names in the report file")
+            lines.append(f"  KEPT BUT HOLDING NOTHING ({len(plan['kept_not_found'])}; a typo or a stale list?): {_bounded(plan['kept_not_found'])}")
+    else:
+        if plan.get("held_back"):
+            lines.append(f"  HELD BACK: {len(plan['held_back'])} instance(s) or product(s) not removed; the report file says whose and why")
+        if plan["kept_not_found"]:
+            lines.append(f"  KEPT BUT HOLDING NOTHING: {len(plan['kept_not_found'])} name(s); names in the report file")
     return lines
 
 

@@ -92,7 +92,7 @@ def test_dry_run_then_real_run_then_rerun_keep_only_the_kept(org, ansible_factor
     assert org.calls(write=True) == []
     plan = plan_of(dry)
     assert [r["username"] for r in plan["remove"]] == LEAVING
-    assert plan["counts"] == dict(holders=300, keep=252, remove=50, trim=0, affected=50, percent=16.7, kept_not_found=2,
+    assert plan["counts"] == dict(holders=300, keep=252, remove=50, trim=0, affected=50, percent=16.7, kept_not_found=2, held_back=0,
                                   associations=sum(1 + n % 3 for n in range(250, 300)), subscriptions=60)
     assert plan["kept_not_found"] == ["ghost", "user999"]
     assert plan["remove"][0] == dict(username="user250", domain=DOMAIN, instances=[instance_id(1), instance_id(5)],
@@ -316,3 +316,25 @@ def test_an_incomplete_inventory_stops_before_any_write_and_says_where(small, an
     assert msg.startswith("Who holds what could not be read whole, so nothing was changed: ") and instance_id(3) in msg and "AccessDenied" in msg
     assert small.calls(write=True) == []
     assert "user001" not in run.stdout
+
+
+def test_a_kept_user_without_a_domain_is_never_removed_with_a_namesake(lmus_emulator_factory, ansible_factory):
+    """jdoe without a domain is kept; jdoe of emea is not. Where both hold the same instance or product, the write would reach
+    both records (a record without a domain matches every domain): that place is held back; elsewhere emea's jdoe goes."""
+    seed = dict(identity_providers=[], instances=[dict(instance_id=instance_id(n), directory_id=DIRECTORY, products=[PRODUCTS[0]]) for n in (1, 2)],
+                associations=[dict(instance_id=instance_id(1), username="jdoe"), dict(instance_id=instance_id(1), username="jdoe", domain="emea.example.com"),
+                              dict(instance_id=instance_id(2), username="jdoe", domain="emea.example.com"),
+                              dict(instance_id=instance_id(1), username="alice", domain=DOMAIN)],
+                product_subscriptions=[dict(username="jdoe", product=PRODUCTS[0], directory_id=DIRECTORY),
+                                       dict(username="jdoe", product=PRODUCTS[0], directory_id=DIRECTORY, domain="emea.example.com")])
+    emulator = lmus_emulator_factory(seed=seed, rules={"refuse_stop_while_associated": False})
+    run = run_offboard(ansible_factory(emulator), dict(offboard_keep_usernames=["alice", "jdoe@corp.example.com"], offboard_max_removal_percent=100),
+                       playbook="reconcile")
+    assert run.rc == 0, run.stdout[-3000:]
+    assert writes(emulator) == [("DisassociateUser", "jdoe", instance_id(2))]
+    state, said = emulator.state_dump(), words(emulator)
+    assert [(a["instance_id"], a["status"]) for a in state["associations"] if a["username"] == "jdoe" and not a.get("domain")] == [
+        (instance_id(1), said["associated"])]
+    held = [line for line in summary_of(run) if line.startswith("  HELD BACK ")]
+    assert held == [f"  HELD BACK jdoe (emea.example.com): {where}, not removed: the same name without a domain (or with none here) "
+                    "holds it too and keeps it" for where in (instance_id(1), PRODUCTS[0])]

@@ -175,3 +175,54 @@ def test_a_trimmed_user_keeps_the_remote_desktop_licence_out_of_the_line():
     inv = inventory([], [sub("amy", VS), sub("amy", RDS, LicenseExpirationDate="2027-01-30T00:00:00Z")])
     plan = reconcile.offboard_reconcile(inv, ["amy"], [dict(usernames=["amy"], products=[RDS])])
     assert [(r["products"], r.get("license_expiration_date")) for r in plan["trim"]] == [([VS], None)]
+
+
+def test_a_record_without_a_domain_of_a_kept_user_is_never_reached_by_another_domains_removal():
+    # jdoe without a domain is kept (jdoe@corp.example.com matches a record without a domain); jdoe of emea is not. An item
+    # for jdoe of emea would also reach the record without a domain on the same instance or product: it is held back there.
+    inv = inventory([assoc("jdoe", "i-1", domain=None), assoc("jdoe", "i-1", domain="emea.example.com"), assoc("jdoe", "i-2", domain="emea.example.com")],
+                    [sub("jdoe", OFFICE, domain=None), sub("jdoe", OFFICE, domain="emea.example.com")])
+    plan = reconcile.offboard_reconcile(inv, ["jdoe@corp.example.com"])
+    assert [(r["username"], r["domain"], r["instances"], r["products"]) for r in plan["remove"]] == [("jdoe", "emea.example.com", ["i-2"], [])]
+    assert {r.get("instance_id") or r.get("product") for r in plan["held_back"]} == {"i-1", OFFICE}
+    assert reconcile.offboard_reconcile_items(plan, "associations") == [dict(username="jdoe", instance_id="i-2", domain="emea.example.com")]
+    assert reconcile.offboard_reconcile_items(plan, "subscriptions") == []
+    assert any(line.startswith("  HELD BACK jdoe (emea.example.com): i-1, not removed") for line in reconcile.offboard_reconcile_summary(plan))
+
+
+def test_a_trim_without_a_domain_never_reaches_another_kept_domain():
+    inv = inventory([], [sub("jdoe", RDS, domain=None), sub("jdoe", RDS, domain="emea.example.com"), sub("alice", RDS)])
+    rules = [dict(usernames=["jdoe@corp.example.com"], products=[OFFICE])]
+    plan = reconcile.offboard_reconcile(inv, ["alice", "jdoe@corp.example.com", "jdoe@emea.example.com"], rules)
+    assert plan["trim"] == [] and [r["product"] for r in plan["held_back"]] == [RDS]
+
+
+def test_a_trim_keeps_an_instance_that_also_provides_a_kept_product():
+    mixed = [dict(InstanceId="i-1", Products=[OFFICE, "VISUAL_STUDIO_ENTERPRISE"], IdentityProvider=IDP)]
+    inv = build_inventory(mixed, [assoc("alice", "i-1")], [sub("alice", OFFICE), sub("alice", "VISUAL_STUDIO_ENTERPRISE")])
+    plan = reconcile.offboard_reconcile(inv, ["alice"], [dict(usernames=["alice"], products=[OFFICE])])
+    assert plan["trim"] == []
+    assert plan["held_back"] == [dict(username="alice", domain="corp.example.com", product="VISUAL_STUDIO_ENTERPRISE",
+                                      why="instance i-1 provides it and a product the user keeps")]
+
+
+def test_a_rule_naming_someone_not_kept_and_a_rule_without_products_are_refused():
+    with pytest.raises(AnsibleFilterError, match=r"offboard_keep_products\[0\].usernames: 'carol' not on the keep list"):
+        reconcile.offboard_keep_list(["alice"], None, [dict(usernames=["carol"], products=[OFFICE])])
+    with pytest.raises(AnsibleFilterError, match="a non-empty list of products"):
+        reconcile.offboard_keep_list(["alice"], None, [dict(usernames=["alice"], products=[])])
+
+
+def test_with_no_log_refusals_name_positions_not_values():
+    for call in (lambda: reconcile.offboard_keep_list(["zqalice", "zqbob@"], None, None, False),
+                 lambda: reconcile.offboard_keep_list(["zqalice"], None, [dict(usernames=["zqalice"], prodcts=[OFFICE])], False),
+                 lambda: reconcile.offboard_keep_list(["zqalice"], None, [dict(usernames=["zqcarol"], products=[OFFICE])], False)):
+        with pytest.raises(AnsibleFilterError) as error:
+            call()
+        assert "zq" not in str(error.value), str(error.value)
+
+
+def test_the_percentage_limit_compares_the_exact_share():
+    inv = inventory([assoc("a", "i-1"), assoc("b", "i-1"), assoc("c", "i-1")])
+    plan = reconcile.offboard_reconcile(inv, ["a", "b"], None, "", None, 33.33)
+    assert plan["counts"]["percent"] == 33.3 and len(plan["limits"]["exceeded"]) == 1
