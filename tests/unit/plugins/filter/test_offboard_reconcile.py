@@ -15,7 +15,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lmus.user_subscriptions.plugins.filter import offboard_reconcile as reconcile
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.inventory import build_inventory
 
-OFFICE, VS, RDS = "OFFICE_PROFESSIONAL_PLUS", "VISUAL_STUDIO_PROFESSIONAL", "REMOTE_DESKTOP_SERVICES"
+# One name per line: ansible-lint reads module-level assignments under plugins/ as documentation, and warns on a tuple.
+OFFICE = "OFFICE_PROFESSIONAL_PLUS"
+VS = "VISUAL_STUDIO_PROFESSIONAL"
+RDS = "REMOTE_DESKTOP_SERVICES"
 IDP = {"ActiveDirectoryIdentityProvider": {"DirectoryId": "d-1234567890"}}
 
 
