@@ -1,6 +1,7 @@
 # Single entry point for building and testing lmus.user_subscriptions.
 #
-#   make test    everything CI runs (venv, tree, sanity, lint, doc, docs-check, build, importer, pytest, matrix)
+#   make test    everything CI runs (venv, tree, then the checks - sanity, lint, doc, docs-check, build, importer -
+#                beside pytest, then the support matrix)
 #   make demo    runs the main job against the emulator with sample data
 #   make help    lists every target
 #
@@ -62,11 +63,12 @@ endif
 # pip prints "Location 'file:///opt/...' is ignored" for this machine's local mirrors: drop those lines.
 QUIET_PIP := { grep --line-buffered -v -E "^(WARNING|DEPRECATION): .*Location '?file:.*is ignored|Looking in links|Looking in indexes" || true; }
 
-.PHONY: help venv tree sanity lint doc build importer units emulator-tests integration pytest matrix test demo clean distclean \
+.PHONY: help venv tree sanity lint doc build importer checks units emulator-tests integration pytest matrix test demo clean distclean \
         docs docs-check changelog changelog-lint ee bench bench-throttle
 
 help:
-	@echo "make test            everything CI runs: venv tree sanity lint doc docs-check build importer + all pytest suites + matrix"
+	@echo "make test            everything CI runs: venv tree, the checks beside all pytest suites, then the support matrix"
+	@echo "make checks          sanity lint doc docs-check build importer, one after another"
 	@echo "make demo            run the main job against the emulator with sample data"
 	@echo "make venv            .venv with requirements-dev.txt"
 	@echo "make tree            .build/collections (amazon.aws, and awx.awx and ansible.posix for the tests, copied from the venv + symlink to this repo)"
@@ -352,9 +354,16 @@ pytest: tree
 	 if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests in $(TEST_DIRS)" >&2; fi; \
 	 exit $$rc
 
-# The support matrix runs after the full suite even when that failed, so that the run ends with its table.
-test: venv tree sanity lint doc docs-check build importer
-	@rc=0; $(MAKE) pytest || rc=$$?; $(MAKE) matrix MATRIX_ARGS='--main $(MAIN_JUNIT)' || rc=$$?; exit $$rc
+# The checks, one after another: most of them keep one core busy.
+checks: venv tree
+	@$(MAKE) -j1 sanity lint doc docs-check build importer
+
+# Two lanes side by side, the checks and the full suite (pytest, two workers): on 2 cores the checks use the suite's
+# spare time instead of minutes of their own. Each lane's output is printed whole when it ends (--output-sync). The
+# support matrix runs after both, also when one failed, so that the run ends with its table.
+test: venv tree
+	@rc=0; $(MAKE) -j2 --output-sync=recurse checks pytest || rc=$$?; \
+	 $(MAKE) matrix MATRIX_ARGS='--main $(MAIN_JUNIT)' || rc=$$?; exit $$rc
 
 # ---------------------------------------------------------------- support matrix
 # tools/matrix.yml's cells (docs/support.md): a venv each in .build/matrix/venvs, holding one ansible-core and one
