@@ -290,7 +290,7 @@ def _held(record: dict[str, Any]) -> str:
 
 def offboard_reconcile_summary(plan: dict[str, Any], dry_run: bool = True, names: bool = True) -> list[str]:
     """The plan for the job log: counts and limits, then EVERY user who would lose something, sorted, with what they hold."""
-    counts, verb = plan["counts"], "would lose" if dry_run else "lose"
+    counts, verb = plan["counts"], "would lose"  # a plan, also in a real run: it is shown before anything is done
     lines = [f"Reconcile{' dry run' if dry_run else ''}{' in domain ' + plan['domain'] if plan.get('domain') else ''}: "
              f"{counts['holders']} user(s) hold licences, {counts['keep']} name(s) on the keep list; {counts['remove']} not kept {verb} everything, "
              f"{counts['trim']} kept {verb} products not kept: {counts['associations']} association(s), {counts['subscriptions']} subscription(s); "

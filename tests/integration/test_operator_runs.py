@@ -122,7 +122,7 @@ def test_no_credentials_stop_the_run_before_any_call_and_the_report_says_so(org,
     assert report["counts"]["disassociated"] == 0 and report["disassociated"] == []
     # Nobody was looked for: not "not found" (a typo), but not checked.
     assert report["not_found"] == [] and [r["username"] for r in report["not_checked"]] == DEPARTING
-    assert "a step stopped without results" in run.last["msg"]
+    assert "the run stopped before the end (STOPPED in the summary above says why)" in run.last["msg"]
     assert any(line.startswith("  STOPPED before the end: Remove the departing users") for line in summary(run))
     assert "  NOT CHECKED (3, a step stopped before looking for them): alice, bob, nobody" in summary(run)
 
