@@ -117,11 +117,8 @@ def offboard_user_items(usernames: list[str], key: Optional[str] = None, values:
     record of theirs wherever it finds one. ``withheld`` (a registered lmus_instance_user
     batch result) leaves out the users whose removal from an instance failed there.
     """
-    kept = set(_still_associated(withheld))
-    names = [name for name in usernames if name_key(name) not in kept]
-    if not values:
-        return [dict(username=name) for name in names]
-    return [{"username": name, key: value} for name in names for value in values]
+    items = [dict(username=name) for name in usernames] if not values else [{"username": name, key: value} for name in usernames for value in values]
+    return offboard_withhold(items, withheld)
 
 
 def offboard_withhold(items: list[dict[str, Any]], disassociated: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:

@@ -20,9 +20,9 @@ from ansible_collections.lmus.user_subscriptions.plugins.filter.offboard import 
 from ansible_collections.lmus.user_subscriptions.plugins.filter.offboard import departing_usernames
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.names import name_key
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import PRODUCTS
+from ansible_collections.lmus.user_subscriptions.plugins.module_utils.resources import REMOVED
 from ansible_collections.lmus.user_subscriptions.plugins.module_utils.validation import describe
 
-LIVE_PHASES = ("live", "adding", "removing", "unknown")  # held: everything but removed
 # A spreadsheet runs a cell that starts with one of these as a formula: such a cell gets a leading '.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -137,7 +137,7 @@ def offboard_reconcile(inventory: dict[str, Any], keep_usernames: list[str], kee
     """
     if not keep_usernames:
         raise AnsibleFilterError("offboard_keep_usernames: the keep list is empty; it would remove everyone. Nothing was done.")
-    keep = _entries(keep_usernames, "offboard_keep_usernames")
+    keep = _entries(keep_usernames, "offboard_keep_usernames", show_values)
     rules = _rules(keep_products, show_values)
     products_of = {i["instance_id"]: set(i.get("products") or []) for i in inventory.get("instances") or []}
     wanted_domain = (domain or "").lower()
@@ -149,8 +149,8 @@ def offboard_reconcile(inventory: dict[str, Any], keep_usernames: list[str], kee
     everyone: dict[str, list[dict[str, Any]]] = {}  # name key -> every holder of that name, in any domain, planned or not
     for user in inventory.get("users") or []:
         key, user_domain = name_key(user["username"]), (user.get("domain") or "").lower()
-        instances = sorted({i["instance_id"] for i in user.get("instances") or [] if i.get("phase") in LIVE_PHASES})
-        products = sorted({p["product"] for p in user.get("products") or [] if p.get("phase") in LIVE_PHASES})
+        instances = sorted({i["instance_id"] for i in user.get("instances") or [] if i.get("phase") != REMOVED})
+        products = sorted({p["product"] for p in user.get("products") or [] if p.get("phase") != REMOVED})
         if not instances and not products:
             continue
         held = dict(username=user["username"], domain=user.get("domain"), instances=instances, products=products)
@@ -160,7 +160,7 @@ def offboard_reconcile(inventory: dict[str, Any], keep_usernames: list[str], kee
         holders += 1
         hits = [n for n in by_name.get(key, ()) if _matches(keep[n][1], key, user_domain)]
         matched.update(hits)
-        expiry = [p["license_expiration_date"] for p in user.get("products") or [] if p.get("license_expiration_date") and p.get("phase") in LIVE_PHASES]
+        expiry = [p["license_expiration_date"] for p in user.get("products") or [] if p.get("license_expiration_date") and p.get("phase") != REMOVED]
         if expiry:
             held["license_expiration_date"] = max(expiry)
         if not hits:
