@@ -67,16 +67,18 @@ CASES = [
 
 
 @pytest.fixture
-def quiet_world(lmus_emulator_factory):
-    return lmus_emulator_factory(seed=base_seed(instances=1, associations=[dict(instance_id=I1, username="alice", domain=DOMAIN)]))
+def refused(shared_run):
+    """Every case of CASES as a task of one playbook, against one emulator (conftest.shared_run)."""
+    seed = base_seed(instances=1, associations=[dict(instance_id=I1, username="alice", domain=DOMAIN)])
+    return shared_run("bad-input", seed, lambda ansible: ansible.each_task({name: {module: args} for name, module, args, _needle in CASES}))
 
 
-@pytest.mark.parametrize("module,args,needle", [pytest.param(*case[1:], id=case[0]) for case in CASES])
-def test_bad_input_is_refused_before_any_api_call(quiet_world, ansible_factory, module, args, needle):
-    run = ansible_factory(quiet_world).playbook([{"name": "bad", module: args, "register": "r"}])
-    assert run.rc != 0
-    assert needle in run.last["msg"], run.last["msg"]
-    assert quiet_world.log == []
+@pytest.mark.parametrize("name,needle", [pytest.param(case[0], case[3], id=case[0]) for case in CASES])
+def test_bad_input_is_refused_before_any_api_call(refused, name, needle):
+    result = refused["results"][name]
+    assert result.get("failed") is True, result
+    assert needle in result["msg"], result["msg"]
+    assert refused["log"] == []
 
 
 def test_ten_thousand_items_in_one_task(lmus_emulator_factory, ansible_factory):

@@ -37,11 +37,37 @@ DECOYS = ["leaver0001", "leaver0002", "None", "True", "83", "16", "750", "{'name
 
 @pytest.fixture
 def world(lmus_emulator_factory):
+    return lmus_emulator_factory(seed=decoy_seed())
+
+
+def decoy_seed():
+    """One instance where every decoy (a real user named as Ansible used to make a hostile item) holds an association and a subscription."""
     seed = base_seed(instances=1)
     seed["instances"][0]["instance_id"] = I1
     seed["associations"] = [dict(instance_id=I1, username=name, domain=DOMAIN) for name in DECOYS]
     seed["product_subscriptions"] = [dict(username=name, product="OFFICE_PROFESSIONAL_PLUS", directory_id=DIRECTORY, domain=DOMAIN) for name in DECOYS]
-    return lmus_emulator_factory(seed=seed)
+    return seed
+
+
+def case_ids(group, cases):
+    """The (name, needle) parameters of a list of (module, task, needle) cases: the name is the key refused() gives each."""
+    return [pytest.param(f"{group}: {case.id}", case.values[2], id=case.id) for case in cases]
+
+
+@pytest.fixture
+def refused(shared_run):
+    """Every module-level hostile case of this file, each a task of one playbook against the decoys (conftest.shared_run)."""
+    texts = {}
+    for case in NOT_STRINGS:
+        module, task, _needle = case.values
+        texts[f"not a string: {case.id}"] = task_text(module, f"state: absent\ndirectory_id: {DIRECTORY}\n{task}")
+    for case in FILTERS_NOT_STRINGS:
+        module, task, _needle = case.values
+        texts[f"filter: {case.id}"] = task_text(module, task)
+    for case in TRAILING_NEWLINES:
+        module, args, _needle = case.values
+        texts[f"identifier: {case.id}"] = task_text(module, json.dumps(dict(dict(state="absent", directory_id=DIRECTORY), **args)))
+    return shared_run("hostile-input", decoy_seed(), lambda ansible: play_with_task_texts(ansible, texts))
 
 
 def offboard_with_vars_text(ansible, text, check=False):
@@ -52,23 +78,32 @@ def offboard_with_vars_text(ansible, text, check=False):
     return ansible.run_command(["ansible-playbook", "lmus.user_subscriptions.offboard", "-e", f"@{path}"] + (["--check"] if check else []))
 
 
-def play_with_task_text(ansible, task_text):
-    """One play whose only task is written by hand (so that YAML, not Python, types its values)."""
+def play_with_task_texts(ansible, task_texts):
+    """One play of tasks written by hand (so that YAML, not Python, types their values), each with ignore_errors:
+    {name: module and arguments as YAML text} in, {name: result} out."""
     ansible.runs += 1
     path = ansible.workdir / f"playbook{ansible.runs}.yml"
+    tasks = "".join(f"    - name: {json.dumps(name)}\n      ignore_errors: true\n{text}" for name, text in task_texts.items())
     path.write_text(f"""- hosts: localhost
   gather_facts: false
   module_defaults:
     group/lmus.user_subscriptions.lmus:
       endpoint_url: {json.dumps(ansible.emulator.url)}
   tasks:
-    - name: hostile
-{task_text}""", encoding="utf-8")
-    return ansible.run_command(["ansible-playbook", str(path)])
+{tasks}""", encoding="utf-8")
+    run = ansible.run_command(["ansible-playbook", str(path)])
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return {name: run.task(name) for name in task_texts}
+
+
+def task_text(module, body):
+    """A task's module and its arguments, indented for play_with_task_texts."""
+    return f"      {module}:\n" + "".join(f"        {line}\n" for line in body.splitlines())
 
 
 def untouched(emulator):
-    state = emulator.state_dump()
+    """No decoy lost anything (an emulator, or the state a shared run left)."""
+    state = emulator if isinstance(emulator, dict) else emulator.state_dump()
     return all(a["status"] == "ASSOCIATED" for a in state["associations"]) and len(state["associations"]) == len(DECOYS)
 
 
@@ -127,7 +162,7 @@ def test_role_refuses_a_list_without_any_name(world, ansible_factory, text, need
     assert world.log == []
 
 
-@pytest.mark.parametrize("module,task,needle", [
+NOT_STRINGS = [
     pytest.param(MODULE, f"username: yes\ninstance_id: {I1}", "username: true (a YAML boolean) is not a user name", id="username yes"),
     pytest.param(MODULE, f"username: 0123\ninstance_id: {I1}", "username: 83 (a YAML number) is not a user name", id="username 0123"),
     pytest.param(MODULE, f"username: 12:30\ninstance_id: {I1}", "username: 750 (a YAML number) is not a user name", id="username 12:30"),
@@ -150,15 +185,17 @@ def test_role_refuses_a_list_without_any_name(world, ansible_factory, text, need
     pytest.param(SUBS, 'product: OFFICE_PROFESSIONAL_PLUS\nusers:\n  - username: "\\ufeffleaver0001"',
                  "users[0].username: '\\ufeffleaver0001' contains control characters ('\\ufeff' ZERO WIDTH NO-BREAK SPACE)",
                  id="subscription users[0].username with a BOM"),
-])
-def test_modules_refuse_user_names_that_are_not_strings(world, ansible_factory, module, task, needle):
-    body = f"state: absent\ndirectory_id: {DIRECTORY}\n{task}"
-    run = play_with_task_text(ansible_factory(world), f"      {module}:\n" + "".join(f"        {line}\n" for line in body.splitlines()))
-    assert run.rc != 0
-    assert needle in run.last["msg"], run.last["msg"]
+]
+
+
+@pytest.mark.parametrize("name,needle", case_ids("not a string", NOT_STRINGS))
+def test_modules_refuse_user_names_that_are_not_strings(refused, name, needle):
+    result = refused["results"][name]
+    assert result.get("failed") is True, result
+    assert needle in result["msg"], result["msg"]
     if "YAML" in needle:
-        assert "quote user names in YAML" in run.last["msg"]
-    assert world.log == [] and untouched(world)
+        assert "quote user names in YAML" in result["msg"]
+    assert refused["log"] == [] and untouched(refused["state"])
 
 
 def test_role_refuses_names_with_line_separators_or_format_characters_in_a_list_and_in_survey_text(world, ansible_factory):
@@ -197,7 +234,7 @@ INFO = "lmus.user_subscriptions.lmus_instance_user_info"
 SUBS_INFO = "lmus.user_subscriptions.lmus_product_subscription_info"
 
 
-@pytest.mark.parametrize("module,task,needle", [
+FILTERS_NOT_STRINGS = [
     pytest.param(INFO, "usernames: [leaver0001, yes]", "usernames[1]: true (a YAML boolean) is not a user name; quote user names in YAML", id="yes"),
     pytest.param(INFO, "usernames: [0123]", "usernames[0]: 83 (a YAML number) is not a user name", id="0123"),
     pytest.param(INFO, "usernames:\n  - leaver0001\n  -", "usernames[1]: null (YAML null: an empty item or value) is not a user name", id="empty item"),
@@ -208,18 +245,21 @@ SUBS_INFO = "lmus.user_subscriptions.lmus_product_subscription_info"
     pytest.param(SUBS_INFO, "usernames: [12:30]", "usernames[0]: 750 (a YAML number) is not a user name", id="subscriptions 12:30"),
     pytest.param(SUBS_INFO, "usernames: [leaver0001, 0x10]", "usernames[1]: 16 (a YAML number) is not a user name", id="subscriptions 0x10"),
     pytest.param(SUBS_INFO, "statuses: [SUBSCRIBED, '']", "statuses[1]: a non-empty status is required, got ''", id="subscriptions blank status"),
-])
-def test_info_modules_refuse_filters_that_are_not_strings_before_any_api_call(world, ansible_factory, module, task, needle):
+]
+
+
+@pytest.mark.parametrize("name,needle", case_ids("filter", FILTERS_NOT_STRINGS))
+def test_info_modules_refuse_filters_that_are_not_strings_before_any_api_call(refused, name, needle):
     """Ansible would make the names True, 83, None, 750 and 16 of them, and list the records of the users so named."""
-    run = play_with_task_text(ansible_factory(world), f"      {module}:\n" + "".join(f"        {line}\n" for line in task.splitlines()))
-    assert run.rc != 0
-    assert needle in run.last["msg"], run.last["msg"]
-    assert world.log == []
+    result = refused["results"][name]
+    assert result.get("failed") is True, result
+    assert needle in result["msg"], result["msg"]
+    assert refused["log"] == []
 
 
 # ------------------------------------------------------------------ 2. identifiers are checked whole
 
-@pytest.mark.parametrize("module,args,needle", [
+TRAILING_NEWLINES = [
     pytest.param(MODULE, dict(username="leaver0001", instance_id=I1 + "\n"), f"instance_id: '{I1}\\n' is not a valid EC2 instance ID", id="instance id"),
     pytest.param(MODULE, dict(username="leaver0001", instance_id=I1, directory_id=DIRECTORY + "\n"),
                  f"directory_id: '{DIRECTORY}\\n' is not a valid directory ID", id="directory id"),
@@ -232,12 +272,15 @@ def test_info_modules_refuse_filters_that_are_not_strings_before_any_api_call(wo
                  f"domain: '{DOMAIN}\\n' contains control characters", id="domain"),
     pytest.param(MODULE, dict(users=[dict(username="leaver0001", instance_id=instance_id(1)), dict(username="leaver0002", instance_id=I1 + "\n")]),
                  f"users[1].instance_id: '{I1}\\n' is not a valid EC2 instance ID", id="instance id in an item"),
-])
-def test_identifiers_with_a_trailing_newline_are_refused_before_any_api_call(world, ansible_factory, module, args, needle):
-    run = ansible_factory(world).playbook([{"name": "hostile", module: dict(dict(state="absent", directory_id=DIRECTORY), **args), "register": "r"}])
-    assert run.rc != 0
-    assert needle in run.last["msg"], run.last["msg"]
-    assert world.log == [] and untouched(world)
+]
+
+
+@pytest.mark.parametrize("name,needle", case_ids("identifier", TRAILING_NEWLINES))
+def test_identifiers_with_a_trailing_newline_are_refused_before_any_api_call(refused, name, needle):
+    result = refused["results"][name]
+    assert result.get("failed") is True, result
+    assert needle in result["msg"], result["msg"]
+    assert refused["log"] == [] and untouched(refused["state"])
 
 
 def test_role_refuses_an_instance_id_with_a_trailing_newline_instead_of_reporting_not_found(world, ansible_factory):

@@ -9,6 +9,7 @@ import pytest
 
 from harness import DIRECTORY
 from harness import DOMAIN
+from harness import INSTANCE_USERS_ONLY
 from harness import OTHER_DIRECTORY
 from harness import instance_id
 from harness import speak
@@ -45,26 +46,59 @@ def pairs(result):
     return sorted((u["username"], u["instance_id"]) for u in result["instance_users"])
 
 
-@pytest.mark.parametrize(
-    "args,expected",
-    [
-        ({}, [("alice", instance_id(n)) for n in range(1, 7)] + [("bob", instance_id(n)) for n in (1, 3, 5)]),
-        ({"usernames": ["bob"]}, [("bob", instance_id(n)) for n in (1, 3, 5)]),
-        ({"statuses": ["DISASSOCIATED"]}, [("alice", instance_id(2))]),
-        ({"domain": "LAB.example.com"}, [("bob", instance_id(n)) for n in (1, 3, 5)]),
-        ({"directory_id": OTHER_DIRECTORY}, [("alice", instance_id(5)), ("alice", instance_id(6)), ("bob", instance_id(5))]),
-        ({"instance_ids": [instance_id(3), instance_id(4)]}, [("alice", instance_id(3)), ("alice", instance_id(4)), ("bob", instance_id(3))]),
-        ({"instance_ids": [instance_id(1)], "directory_id": DIRECTORY, "usernames": ["alice"], "statuses": ["ASSOCIATED"]}, [("alice", instance_id(1))]),
-    ],
-)
-def test_instance_user_info_filters(info_world, ansible_factory, args, expected):
-    run = ansible_factory(info_world).playbook([{"name": "info", INFO: args, "register": "r"}])
-    assert run.rc == 0, run.stdout
-    assert run.last["changed"] is False
-    assert pairs(run.last) == sorted(expected)
-    assert info_world.calls(write=True) == []
+INSTANCE_USER_FILTERS = [
+    ({}, [("alice", instance_id(n)) for n in range(1, 7)] + [("bob", instance_id(n)) for n in (1, 3, 5)]),
+    ({"usernames": ["bob"]}, [("bob", instance_id(n)) for n in (1, 3, 5)]),
+    ({"statuses": ["DISASSOCIATED"]}, [("alice", instance_id(2))]),
+    ({"domain": "LAB.example.com"}, [("bob", instance_id(n)) for n in (1, 3, 5)]),
+    ({"directory_id": OTHER_DIRECTORY}, [("alice", instance_id(5)), ("alice", instance_id(6)), ("bob", instance_id(5))]),
+    ({"instance_ids": [instance_id(3), instance_id(4)]}, [("alice", instance_id(3)), ("alice", instance_id(4)), ("bob", instance_id(3))]),
+    ({"instance_ids": [instance_id(1)], "directory_id": DIRECTORY, "usernames": ["alice"], "statuses": ["ASSOCIATED"]}, [("alice", instance_id(1))]),
+]
+SUBSCRIPTION_FILTERS = [
+    ({}, 7),
+    ({"directory_id": DIRECTORY}, 4),
+    ({"product": "VISUAL_STUDIO_ENTERPRISE"}, 2),
+    ({"usernames": ["bob"]}, 2),
+    ({"statuses": ["<unsubscribed>"]}, 1),
+    ({"statuses": ["<unsubscribed>", "<subscribed>"], "usernames": ["CAROL"]}, 1),
+    ({"domain": "other.example.com"}, 0),
+]
 
 
+def filter_params(cases):
+    """(n, expected) for each (args, expected) of a case list, with the arguments as the test's id."""
+    return [pytest.param(n, expected, id=" ".join(f"{key}={value}" for key, value in args.items()) or "no filter")
+            for n, (args, expected) in enumerate(cases)]
+
+
+@pytest.fixture
+def filtered(shared_run, vocabulary):
+    """Each filter case of both info modules as a task of one playbook, against one emulator speaking the vocabulary
+    (conftest.shared_run); the results hold each case's arguments, in that vocabulary, and its result."""
+    cases = {}
+    if vocabulary == "aws":  # test_instance_user_info_filters runs under "aws" only (INSTANCE_USERS_ONLY)
+        cases.update({f"instance users {n}": (INFO, args) for n, (args, _expected) in enumerate(INSTANCE_USER_FILTERS)})
+    cases.update({f"subscriptions {n}": (SUBS_INFO, speak(args, vocabulary)) for n, (args, _expected) in enumerate(SUBSCRIPTION_FILTERS)})
+
+    def make(ansible):
+        results = ansible.each_task({name: {module: args} for name, (module, args) in cases.items()})
+        return {name: [cases[name][1], result] for name, result in results.items()}
+
+    return shared_run(f"info-filters-{vocabulary}", speak(two_directory_seed(), vocabulary), make, vocabulary=vocabulary, page_size=2)
+
+
+@INSTANCE_USERS_ONLY
+@pytest.mark.parametrize("n,expected", filter_params(INSTANCE_USER_FILTERS))
+def test_instance_user_info_filters(filtered, n, expected):
+    _args, result = filtered["results"][f"instance users {n}"]
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    assert pairs(result) == sorted(expected)
+    assert [call for call in filtered["log"] if call["write"]] == []
+
+
+@INSTANCE_USERS_ONLY
 def test_instance_user_info_reads_each_instance_once_with_its_own_identity_provider(info_world, ansible_factory):
     run = ansible_factory(info_world).playbook([{"name": "info", INFO: {}, "register": "r"}])
     assert run.rc == 0
@@ -76,11 +110,13 @@ def test_instance_user_info_reads_each_instance_once_with_its_own_identity_provi
     assert [c["params"] for c in info_world.calls(operation="ListInstances") if "NextToken" not in c["params"]] == [{}]
 
 
+@INSTANCE_USERS_ONLY
 def test_instance_user_info_with_ids_and_directory_skips_list_instances(info_world, ansible_factory):
     run = ansible_factory(info_world).playbook([{"name": "info", INFO: {"instance_ids": [instance_id(1)], "directory_id": DIRECTORY}, "register": "r"}])
     assert run.rc == 0 and info_world.calls(operation="ListInstances") == []
 
 
+@INSTANCE_USERS_ONLY
 def test_instance_user_info_reports_a_failing_instance_and_lists_the_rest(info_world, ansible_factory):
     info_world.set_faults({"access_denied_instances": [instance_id(3)]})
     task = {"name": "info", INFO: {"usernames": ["alice"]}, "register": "r", "ignore_errors": True}
@@ -92,30 +128,19 @@ def test_instance_user_info_reports_a_failing_instance_and_lists_the_rest(info_w
     assert len(result["instance_users"]) == 5
 
 
+@INSTANCE_USERS_ONLY
 def test_instance_user_info_refuses_a_bad_instance_id(info_world, ansible_factory):
     run = ansible_factory(info_world).playbook([{"name": "info", INFO: {"instance_ids": [instance_id(1), "i-nope"]}, "register": "r"}])
     assert run.rc != 0 and "instance_ids[1]: 'i-nope'" in run.last["msg"]
     assert info_world.log == []
 
 
-@pytest.mark.parametrize(
-    "args,expected",
-    [
-        ({}, 7),
-        ({"directory_id": DIRECTORY}, 4),
-        ({"product": "VISUAL_STUDIO_ENTERPRISE"}, 2),
-        ({"usernames": ["bob"]}, 2),
-        ({"statuses": ["<unsubscribed>"]}, 1),
-        ({"statuses": ["<unsubscribed>", "<subscribed>"], "usernames": ["CAROL"]}, 1),
-        ({"domain": "other.example.com"}, 0),
-    ],
-)
-def test_product_subscription_info_filters(info_world, ansible_factory, vocabulary, args, expected):
-    args = speak(args, vocabulary)
-    run = ansible_factory(info_world).playbook([{"name": "info", SUBS_INFO: args, "register": "r"}])
-    assert run.rc == 0, run.stdout
-    assert len(run.last["product_subscriptions"]) == expected
-    for sub in run.last["product_subscriptions"]:
+@pytest.mark.parametrize("n,expected", filter_params(SUBSCRIPTION_FILTERS))
+def test_product_subscription_info_filters(filtered, n, expected):
+    args, result = filtered["results"][f"subscriptions {n}"]
+    assert not result.get("failed"), result
+    assert len(result["product_subscriptions"]) == expected
+    for sub in result["product_subscriptions"]:
         for key, wanted in (("usernames", "username"), ("statuses", "status")):
             if key in args:
                 assert sub[wanted].casefold() in [value.casefold() for value in args[key]]

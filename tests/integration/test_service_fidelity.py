@@ -16,6 +16,7 @@ import pytest
 
 from harness import DIRECTORY
 from harness import DOMAIN
+from harness import INSTANCE_USERS_ONLY
 from harness import MODULE
 from harness import OTHER_DIRECTORY
 from harness import base_seed
@@ -91,6 +92,7 @@ def test_a_conflict_that_a_read_does_not_confirm_fails_and_is_not_retried(lmus_e
     assert len(emulator.calls(operation="StartProductSubscription")) == 1  # HTTP 500, but never retried
 
 
+@INSTANCE_USERS_ONLY
 def test_not_found_that_a_read_contradicts_fails_with_the_code(lmus_emulator_factory, ansible_factory):
     emulator = lmus_emulator_factory(seed=base_seed(instances=1, associations=[dict(instance_id=I1, username="jdoe", domain=DOMAIN)]))
     emulator.set_faults({"fail_next": [{"operation": "DisassociateUser", "error": "ResourceNotFoundException", "count": 1}]})
@@ -100,6 +102,7 @@ def test_not_found_that_a_read_contradicts_fails_with_the_code(lmus_emulator_fac
     assert [a["status"] for a in emulator.state_dump()["associations"]] == [words(emulator)["associated"]]
 
 
+@INSTANCE_USERS_ONLY
 def test_a_lost_answer_is_retried_and_the_claim_confirmed_by_reading(lmus_emulator_factory, ansible_factory):
     emulator = lmus_emulator_factory(seed=base_seed(instances=1, associations=[dict(instance_id=I1, username="jdoe", domain=DOMAIN)]))
     emulator.set_faults({"fail_next": [{"operation": "DisassociateUser", "error": "drop_after", "count": 1}]})
@@ -123,6 +126,7 @@ def test_instances_listed_without_their_identity_provider_fail_loudly_or_use_the
     assert run.rc == 0 and run.last["summary"]["changed"] == 1, run.stdout[-2000:]
 
 
+@INSTANCE_USERS_ONLY
 def test_user_names_match_without_case_and_records_without_a_domain_match_any(lmus_emulator_factory, ansible_factory):
     associations = [dict(instance_id=I1, username="JDoe", domain=DOMAIN), dict(instance_id=I2, username="jdoe")]
     emulator = lmus_emulator_factory(seed=base_seed(instances=2, associations=associations))
@@ -143,6 +147,7 @@ def test_an_identity_provider_not_registered_is_skipped_with_a_warning(lmus_emul
             for c in emulator.calls(operation="ListProductSubscriptions")} == {DIRECTORY}
 
 
+@INSTANCE_USERS_ONLY
 @pytest.mark.parametrize("mode", ["same", "cycle"])
 def test_a_next_token_that_repeats_fails_the_read_clearly(lmus_emulator_factory, ansible_factory, mode):
     associations = [dict(instance_id=I1, username=f"user{n}", domain=DOMAIN) for n in range(10)]
@@ -170,6 +175,7 @@ def test_remote_desktop_licence_expiry_is_returned(lmus_emulator_factory, ansibl
 
 
 # The throttling bound (30 attempts) is counted in tests/unit/plugins/module_utils/test_retries.py: 29 backoffs take about a minute.
+@INSTANCE_USERS_ONLY
 @pytest.mark.parametrize("error,count,attempts", [("ThrottlingException", 5, 6), ("InternalServerException", 100, 6)])
 def test_one_call_makes_at_most_the_documented_http_attempts(lmus_emulator_factory, ansible_factory, error, count, attempts):
     emulator = lmus_emulator_factory(seed=base_seed(instances=1, associations=[dict(instance_id=I1, username="jdoe", domain=DOMAIN)]))

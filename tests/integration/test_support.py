@@ -5,9 +5,9 @@
 
 """What the collection supports (docs/support.md): one statement, said the same everywhere, and runs free of warnings.
 
-- a normal run, on every ansible-core of the support matrix (the test is a smoke test), prints no warning: neither
-  our code nor our metadata (meta/runtime.yml's action group) may make Ansible print one (the offboard role's
-  smoke test checks its own runs the same way);
+- a normal run prints no warning: neither our code nor our metadata (meta/runtime.yml's action group) may make
+  Ansible print one. On every ansible-core of the support matrix the smoke tests of a module
+  (test_instance_user.py) and of the offboard role (test_offboard_role.py) check their runs the same way;
 - every place that states what the collection supports says the same: meta/runtime.yml, requirements.txt, the
   modules' requirements, the role's metadata, the execution environment definition, the Markdown pages that state
   it, and the support matrix (tools/matrix.yml and its table in docs/support.md) covers all of it.
@@ -42,7 +42,6 @@ def small_org(lmus_emulator_factory):
     return lmus_emulator_factory(seed=base_seed(instances=2, associations=associations))
 
 
-@pytest.mark.smoke
 def test_a_normal_run_prints_no_warning(small_org, ansible_factory):
     """A user's play, with Ansible's default output: module_defaults for the collection's action group (where the harness
     sets the endpoint), an info module, and a write module in single and in batch mode. The offboard role's runs are

@@ -12,6 +12,7 @@ import pytest
 
 from harness import DIRECTORY
 from harness import DOMAIN
+from harness import INSTANCE_USERS_ONLY
 from harness import MODULE
 from harness import OTHER_DIRECTORY
 from harness import instance_id
@@ -69,6 +70,7 @@ def pages(emulator, instance):
     return max(1, math.ceil(sum(1 for a in emulator.state_dump()["associations"] if a["instance_id"] == instance) / PAGE_SIZE))
 
 
+@INSTANCE_USERS_ONLY
 def test_users_without_instances_are_removed_wherever_found(world, ansible_factory):
     ansible = ansible_factory(world)
     task = remove(users=[dict(username="alice"), dict(username="bob"), dict(username="nobody")])
@@ -107,6 +109,7 @@ def test_users_without_instances_are_removed_wherever_found(world, ansible_facto
     assert [e[2] for e in entries(rerun)] == ["unchanged"] * 6
 
 
+@INSTANCE_USERS_ONLY
 def test_an_identity_provider_or_an_instance_narrows_the_search(world, ansible_factory):
     ansible = ansible_factory(world)
     run = ansible.playbook([remove(users=[dict(username="alice", directory_id=OTHER_DIRECTORY), dict(username="bob", instance_id=instance_id(3))])])
@@ -118,6 +121,7 @@ def test_an_identity_provider_or_an_instance_narrows_the_search(world, ansible_f
     assert live_associations(world) == sorted([("alice", instance_id(1))] + [("carol", instance_id(n)) for n in range(1, 5)])
 
 
+@INSTANCE_USERS_ONLY
 def test_an_unknown_instance_is_reported_not_failed(world, ansible_factory):
     run = ansible_factory(world).playbook([remove(users=[dict(username="alice", instance_id=instance_id(99))])])
     assert run.rc == 0
@@ -127,6 +131,7 @@ def test_an_unknown_instance_is_reported_not_failed(world, ansible_factory):
     assert world.calls(operation="ListUserAssociations") == [] and world.calls(write=True) == []
 
 
+@INSTANCE_USERS_ONLY
 def test_an_unreadable_instance_fails_only_its_entries(world, ansible_factory):
     world.set_faults({"access_denied_instances": [DENIED]})
     run = ansible_factory(world).playbook([remove(users=[dict(username="alice"), dict(username="bob")])])
@@ -142,6 +147,7 @@ def test_an_unreadable_instance_fails_only_its_entries(world, ansible_factory):
     assert live_associations(world) == sorted([("alice", DENIED)] + [("carol", instance_id(n)) for n in range(1, 5)])
 
 
+@INSTANCE_USERS_ONLY
 def test_list_instances_denied_fails_every_item_that_needed_it(world, ansible_factory):
     world.set_faults({"fail_next": [{"operation": "ListInstances", "error": "AccessDeniedException", "count": 100}]})
     items = [dict(username="alice"), dict(username="bob", instance_id=instance_id(3), directory_id=OTHER_DIRECTORY)]
@@ -194,6 +200,7 @@ def test_a_product_without_identity_provider_is_stopped_under_every_provider(wor
     assert live == [("alice", "VISUAL_STUDIO_ENTERPRISE")]
 
 
+@INSTANCE_USERS_ONLY
 def test_items_that_differ_only_in_what_narrows_the_search_are_not_repeats(world, ansible_factory):
     items = [dict(username="alice", instance_id=instance_id(1)), dict(username="alice", instance_id=instance_id(3)),
              dict(username="alice", directory_id=OTHER_DIRECTORY), dict(username="alice", instance_id=instance_id(1))]
@@ -209,6 +216,7 @@ def test_items_that_differ_only_in_what_narrows_the_search_are_not_repeats(world
     assert len(world.calls(write=True)) == 3
 
 
+@INSTANCE_USERS_ONLY
 def test_wait_follows_every_record_found_until_it_settles(lmus_emulator_factory, ansible_factory):
     emulator = lmus_emulator_factory(seed=speak(seed(), "aws"), page_size=PAGE_SIZE, transition_delay=1.2)
     run = ansible_factory(emulator).playbook([remove(users=[dict(username="alice"), dict(username="bob")])])
