@@ -3,7 +3,8 @@
 # Copyright: Contributors to the lmus.user_subscriptions project
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The support matrix (``make matrix``, the last step of ``make test``; docs/support.md).
+"""The support matrix (``make matrix``; docs/support.md). ``make test`` runs the cells (--cells-only) beside the full
+suite, after the checks, and prints the table (--table-only) when both are done.
 
 For each cell of tools/matrix.yml: a venv of its own under .build/matrix/venvs with one ansible-core and one
 boto3/botocore release and nothing else (created without pip and filled by .venv's pip; kept while its
@@ -17,6 +18,7 @@ when --main names it) first, and exits non-zero when any row failed.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -113,20 +115,21 @@ def make_venv(row, botocore):
     requirements = f"ansible-core=={row.core}\nboto3=={botocore}\nbotocore=={botocore}\n"
     stamp = row.venv / ".installed"
     python = row.venv / "bin" / "python"
-    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == requirements:
+    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == requirements + "# compiled\n":
         return False
     shutil.rmtree(row.venv, ignore_errors=True)
     # No pip in the cell: creating one costs seconds per venv; .venv's pip installs into it (pip --python).
     proc = run([sys.executable, "-m", "venv", "--without-pip", str(row.venv)])
     if proc.returncode == 0:
         pip = [sys.executable, "-m", "pip", "--python", str(python)]
-        # --no-compile: the tests compile only what they import, on first use, instead of every module of the packages.
-        proc = run(pip + ["install", "-q", "--only-binary=:all:", "--no-compile"] + requirements.split())
+        # pip compiles the packages' modules as it installs them. Without that, where PYTHONDONTWRITEBYTECODE is set
+        # (it is on some machines), every ansible command would compile ansible-core and botocore anew.
+        proc = run(pip + ["install", "-q", "--only-binary=:all:"] + requirements.split())
         if proc.returncode == 0:
             proc = run(pip + ["check"])
     if proc.returncode != 0:
         raise RuntimeError(f"creating the venv failed:\n{quiet(proc.stdout + proc.stderr)}")
-    stamp.write_text(requirements, encoding="utf-8")
+    stamp.write_text(requirements + "# compiled\n", encoding="utf-8")
     return True
 
 
@@ -200,26 +203,65 @@ def table(rows):
     return "\n".join(out)
 
 
+RESULTS = MATRIX / "cells.json"
+FIELDS = ("core", "botocore", "tests", "passed", "failed", "skipped", "setup", "duration", "problem")
+
+
+def save(rows, elapsed):
+    MATRIX.mkdir(parents=True, exist_ok=True)
+    data = {"elapsed": elapsed, "rows": [dict({key: getattr(row, key) for key in FIELDS}, venv=str(row.venv)) for row in rows]}
+    RESULTS.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def load():
+    """The cells' rows and the time they took, as the last run of the cells left them."""
+    try:
+        data = json.loads(RESULTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"matrix: no results of the cells in {RESULTS.relative_to(ROOT)} ({e}): run tools/matrix.py without --table-only")
+    rows = []
+    for item in data["rows"]:
+        row = Row(item["core"], item["botocore"], item["tests"], Path(item["venv"]))
+        for key in FIELDS[3:]:
+            setattr(row, key, item[key])
+        rows.append(row)
+    return rows, data["elapsed"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--main", type=Path, help="the JUnit XML of the full suite's run on .venv (make pytest), reported as the first row")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("PYTEST_WORKERS", "2")), help="pytest-xdist workers per cell (0: none)")
+    phase = parser.add_mutually_exclusive_group()
+    phase.add_argument("--cells-only", action="store_true",
+                       help=f"run the cells and keep their results in {RESULTS.relative_to(ROOT)}; print no table (make test runs them beside the full suite)")
+    phase.add_argument("--table-only", action="store_true", help="print the table from the kept results of the cells (and --main); run nothing")
     args = parser.parse_args()
 
     releases = botocore_releases()
-    newest_core = pins("requirements-dev.txt", "==")["ansible-core"]
+    if args.table_only:
+        cell_rows, elapsed = load()
+    else:
+        RESULTS.unlink(missing_ok=True)
+        started = time.monotonic()
+        cell_rows = []
+        for row in cells(releases):
+            run_cell(row, args.workers)
+            cell_rows.append(row)
+        elapsed = time.monotonic() - started
+        save(cell_rows, elapsed)
+    if args.cells_only:
+        failed = [row for row in cell_rows if not row.ok]
+        print(f"==> matrix: {len(cell_rows)} cell(s) in {seconds(elapsed)}, {len(failed)} failed; the table follows the full suite", flush=True)
+        return 1 if failed else 0
+
     rows = []
     if args.main:
-        main_row = Row(newest_core, f"{releases['newest']} (newest)", "full suite")
+        main_row = Row(pins("requirements-dev.txt", "==")["ansible-core"], f"{releases['newest']} (newest)", "full suite")
         main_row.setup = ".venv"
         main_row.count(args.main)
         rows.append(main_row)
-    started = time.monotonic()
-    for row in cells(releases):
-        run_cell(row, args.workers)
-        rows.append(row)
-    elapsed = time.monotonic() - started
-
+    rows += cell_rows
     text = table(rows)
     MATRIX.mkdir(parents=True, exist_ok=True)
     (MATRIX / "table.txt").write_text(text + "\n", encoding="utf-8")
