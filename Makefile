@@ -374,7 +374,8 @@ checks: venv tree
 
 # Two lanes side by side: the checks and then the support matrix's cells in one, the full suite (pytest, two
 # workers) in the other. The suite is CPU-bound and by far the longest: on 2 cores the other lane runs in its spare
-# time instead of minutes of its own. Each lane's output is printed whole when it ends (--output-sync). The matrix's
+# time instead of minutes of its own, its cells' smoke tests in one process each (xdist workers would only add the
+# cost of starting them). Each lane's output is printed whole when it ends (--output-sync). The matrix's
 # table comes last, after both lanes, also when one failed.
 test: venv tree
 	@rm -f $(BUILD)/matrix/cells.json
@@ -382,7 +383,7 @@ test: venv tree
 	 $(VPY) tools/matrix.py --table-only --main $(MAIN_JUNIT) || rc=$$?; exit $$rc
 
 checks-then-cells: venv tree
-	@rc=0; $(MAKE) checks || rc=$$?; $(MAKE) matrix MATRIX_ARGS=--cells-only || rc=$$?; exit $$rc
+	@rc=0; $(MAKE) checks || rc=$$?; $(MAKE) matrix MATRIX_ARGS='--cells-only --workers 0' || rc=$$?; exit $$rc
 
 # ---------------------------------------------------------------- support matrix
 # tools/matrix.yml's cells (docs/support.md): a venv each in .build/matrix/venvs, holding one ansible-core and one

@@ -112,12 +112,14 @@ def test_dry_run_then_real_run_then_rerun(org, ansible_factory, tmp_path):
     assert summary[0].startswith("Offboarding of 3 user(s): 5 association(s) removed, 3 subscription(s) stopped")
     assert f"  {instance_id(1)}: 2 disassociated" in summary
     assert real.report.get("global_custom_stats", {}).get("offboard_published_report", {}).get("counts") == report["counts"]
+    assert real.report["stats"]["localhost"]["changed"] == 2  # the two write steps: what AWX shows as "changed"
 
     org.clear_log()
     rerun = run_offboard(ansible, departing)
     assert rerun.rc == 0
     assert rerun.warnings() == []
     assert org.calls(write=True) == []
+    assert rerun.report["stats"]["localhost"]["changed"] == 0
     assert all(not r.get("changed") for r in rerun.results() if r.get("action", "").startswith("lmus.user_subscriptions.lmus_"))
     again = report_of(rerun)
     assert again["counts"]["disassociated"] == 0 and again["counts"]["unsubscribed"] == 0

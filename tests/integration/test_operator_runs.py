@@ -190,21 +190,6 @@ def test_the_summary_names_typos_unknown_instances_and_failures_with_codes(org, 
     assert report_of(run)["unknown_instance_ids"] == [unknown]
 
 
-def test_a_rerun_that_changes_nothing_reports_changed_0(org, ansible_factory, tmp_path):  # noqa: F811
-    ansible = ansible_factory(org)
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    departing = dict(offboard_usernames=DEPARTING, offboard_report_dir=str(reports), offboard_report_path=str(tmp_path / "latest.json"))
-    first = run_offboard(ansible, departing)
-    assert first.rc == 0 and first.report["stats"]["localhost"]["changed"] == 2
-    org.clear_log()
-    rerun = run_offboard(ansible, departing)
-    assert rerun.rc == 0
-    assert rerun.report["stats"]["localhost"]["changed"] == 0
-    assert org.calls(write=True) == []
-    assert len(os.listdir(reports)) == 2
-
-
 # ---------------------------------------------------------------- 5. personal data
 
 def test_offboard_no_log_keeps_names_out_of_the_job_but_not_out_of_the_report(org, ansible_factory, tmp_path):  # noqa: F811
