@@ -63,7 +63,7 @@ endif
 # pip prints "Location 'file:///opt/...' is ignored" for this machine's local mirrors: drop those lines.
 QUIET_PIP := { grep --line-buffered -v -E "^(WARNING|DEPRECATION): .*Location '?file:.*is ignored|Looking in links|Looking in indexes" || true; }
 
-.PHONY: help venv tree sanity lint doc build importer checks units emulator-tests integration pytest suite matrix checks-then-cells test demo clean distclean \
+.PHONY: help venv tree sanity lint doc build importer checks units emulator-tests integration pytest matrix checks-then-cells test demo clean distclean \
         docs docs-check changelog changelog-lint ee bench bench-throttle
 
 help:
@@ -373,21 +373,14 @@ checks: venv tree
 	@$(MAKE) -j1 sanity lint doc docs-check build importer
 
 # Two lanes side by side: the checks and then the support matrix's cells in one, the full suite (pytest,
-# SUITE_WORKERS workers) in the other. The suite is CPU-bound and by far the longest: on 2 cores the other
+# two workers) in the other. The suite is CPU-bound and by far the longest: on 2 cores the other
 # lane runs in its spare time instead of minutes of its own, its cells' smoke tests in one process each
 # (xdist workers would only add the cost of starting them). Each lane's output is printed whole when it
 # ends (--output-sync). The matrix's table comes last, after both lanes, also when one failed.
 test: venv tree
 	@rm -f $(BUILD)/matrix/cells.json
-	@rc=0; $(MAKE) -j2 --output-sync=recurse checks-then-cells suite || rc=$$?; \
+	@rc=0; $(MAKE) -j2 --output-sync=recurse checks-then-cells pytest || rc=$$?; \
 	 $(VPY) tools/matrix.py --table-only --main $(MAIN_JUNIT) || rc=$$?; exit $$rc
-
-# The full suite's lane of make test: a third worker takes the time the other two spend waiting (retries, timeouts,
-# settling records) once the other lane has ended.
-SUITE_WORKERS ?= 3
-
-suite: tree
-	@$(MAKE) pytest PYTEST_WORKERS=$(SUITE_WORKERS)
 
 checks-then-cells: venv tree
 	@rc=0; $(MAKE) checks || rc=$$?; $(MAKE) matrix MATRIX_ARGS='--cells-only --workers 0' || rc=$$?; exit $$rc

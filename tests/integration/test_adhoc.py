@@ -266,7 +266,7 @@ def test_users_may_be_a_yaml_list_of_user_names_mixed_with_mappings(world, ansib
     assert world.calls(write=True) == []
 
 
-@pytest.mark.parametrize("text,needle", [
+NOT_USER_NAMES = [
     ("users: [jdoe, yes]", "users[1]: true (a YAML boolean) is not a user name; quote user names in YAML"),
     ("users: [jdoe, 0123]", "users[1]: 83 (a YAML number) is not a user name"),
     ("users:\n  - jdoe\n  -", "users[1]: null (YAML null: an empty item or value) is not a user name"),
@@ -276,12 +276,41 @@ def test_users_may_be_a_yaml_list_of_user_names_mixed_with_mappings(world, ansib
     ("users: 0123", "users: 83 (a YAML number) is not a list of users"),
     ('users: "jdoe,,bob"', "users[1]: a non-empty user name is required, got ''"),
     ("users: [jdoe, {username: bob, colour: blue}]", "unsupported parameters: users[1].colour"),
-], ids=["yes", "0123", "empty item", "list", "users yes", "users 0123", "empty name", "unknown option"])
-def test_users_items_that_are_not_user_names_are_refused_before_any_api_call(world, ansible_factory, text, needle):
-    run = play_with_task_text(ansible_factory(world), f"state: absent\n{text}\n")
-    assert run.rc != 0
-    assert needle in run.last["msg"], run.last["msg"]
-    assert world.log == []
+]
+
+
+@pytest.fixture
+def refused(shared_run):
+    """Each case of NOT_USER_NAMES, written by hand, as a task of one playbook (conftest.shared_run)."""
+
+    def make(ansible):
+        ansible.runs += 1
+        path = ansible.workdir / f"playbook{ansible.runs}.yml"
+        arguments = {text: textwrap.indent(f"state: absent\n{text}\n", " " * 8) for text, _needle in NOT_USER_NAMES}
+        tasks = "".join(f"""    - name: {json.dumps(text)}
+      ignore_errors: true
+      lmus.user_subscriptions.lmus_instance_user:
+{body}""" for text, body in arguments.items())
+        path.write_text(f"""- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/lmus.user_subscriptions.lmus:
+      endpoint_url: {json.dumps(ansible.emulator.url)}
+  tasks:
+{tasks}""", encoding="utf-8")
+        run = ansible.run_command([bin_path("ansible-playbook"), str(path)])
+        assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        return {text: run.task(text) for text, _needle in NOT_USER_NAMES}
+
+    return shared_run("adhoc-not-user-names", seed(), make)
+
+
+@pytest.mark.parametrize("text,needle", NOT_USER_NAMES, ids=["yes", "0123", "empty item", "list", "users yes", "users 0123", "empty name", "unknown option"])
+def test_users_items_that_are_not_user_names_are_refused_before_any_api_call(refused, text, needle):
+    result = refused["results"][text]
+    assert result.get("failed") is True, result
+    assert needle in result["msg"], result["msg"]
+    assert refused["log"] == []
 
 
 def test_adding_a_user_still_needs_the_instance_and_the_directory(world, ansible_factory):

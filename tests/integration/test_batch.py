@@ -182,8 +182,21 @@ def test_batch_waits_for_every_item(lmus_emulator_factory, ansible_factory):
     run = ansible_factory(emulator).playbook([batch_task(items)])
     assert run.rc == 0, run.stdout
     assert {r["instance_user"]["status"] for r in run.last["results"]} == {"DISASSOCIATED"}
-    polls = len(emulator.calls(operation="ListUserAssociations")) - 3
-    assert polls >= 3 and polls % 3 == 0  # each round reads each instance once, not each user
+    # The waiting reads, in rounds: the module sleeps a second or more between rounds, and the reads of one round start
+    # together. Each round reads each instance with a pending item once, not once per user (4 per instance here); the
+    # first reads all three, as every item is pending then. Later rounds read the instances not settled yet.
+    writes_done = max(call["time"] for call in emulator.calls(write=True))
+    polls = sorted((call["time"], call["params"]["InstanceId"]) for call in emulator.calls(operation="ListUserAssociations")
+                   if call["time"] > writes_done)
+    rounds = []
+    for when, instance in polls:
+        if not rounds or when - rounds[-1][-1][0] > 0.9:
+            rounds.append([])
+        rounds[-1].append((when, instance))
+    assert rounds, "the module did not wait for the records to settle"
+    assert sorted(instance for _when, instance in rounds[0]) == [instance_id(n) for n in (1, 2, 3)], rounds
+    for polled in rounds:
+        assert len({instance for _when, instance in polled}) == len(polled), f"an instance was read twice in one round: {rounds}"
 
 
 def test_batch_diff_lists_the_changed_items(batch_world, ansible_factory):
