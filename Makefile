@@ -368,9 +368,10 @@ pytest: tree
 	 if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests in $(TEST_DIRS)" >&2; fi; \
 	 exit $$rc
 
-# The checks, one after another: most of them keep one core busy.
+# The checks, one after another, each a make of its own (under make test's -j2, a -j1 here makes make warn):
+# most of them keep one core busy.
 checks: venv tree
-	@$(MAKE) -j1 sanity lint doc docs-check build importer
+	@$(MAKE) sanity && $(MAKE) lint && $(MAKE) doc && $(MAKE) docs-check && $(MAKE) build && $(MAKE) importer
 
 # Two lanes side by side: the checks and then the support matrix's cells in one, the full suite (pytest,
 # two workers) in the other. The suite is CPU-bound and by far the longest: on 2 cores the other

@@ -144,11 +144,14 @@ def test_pages_state_the_support_statement(page):
     assert statement() in " ".join(paragraph.split()), f"{page}: the paragraph after the marker does not say:\n{statement()}"
 
 
-def test_the_execution_environment_installs_a_supported_ansible_core_and_python():
+def test_the_execution_environment_installs_a_supported_ansible_core_python_and_collections():
     ee = yaml.safe_load(read("meta/execution-environment.yml"))["dependencies"]
     assert ee["ansible_core"]["package_pip"] == f"ansible-core{core_specifier()}"
     assert ee["python_interpreter"]["package_system"] == f"python{python_minimum()}"
     assert ee["python"] == "requirements.txt"
+    # The collections it installs from Galaxy are galaxy.yml's dependencies, with the same lower bounds.
+    from_galaxy = {c["name"]: c["version"] for c in ee["galaxy"]["collections"] if c.get("type") != "file"}
+    assert from_galaxy == yaml.safe_load(read("galaxy.yml"))["dependencies"]
 
 
 def test_the_modules_state_the_requirements_once():
