@@ -118,7 +118,7 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	 fi
 	@# The ansible package is here only for the collections it bundles, which make tree copies into .build: 15,000
 	@# Python files that nothing imports from the venv. It goes in first, without compiling them (half a minute less).
-	@spec=$$(grep -E '^ansible==' requirements-dev.txt || true); \
+	@spec=$$(sed -n -E 's/^(ansible==[^[:space:]#]+).*/\1/p' requirements-dev.txt); \
 	 if [ -n "$$spec" ]; then $(VPY) -m pip install -q --no-deps --no-compile "$$spec" 2>&1 | $(QUIET_PIP); fi
 	@$(VPY) -m pip install -q -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 	@$(VPY) -m pip check

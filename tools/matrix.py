@@ -8,7 +8,7 @@ suite, after the checks, and prints the table (--table-only) when both are done.
 
 For each cell of tools/matrix.yml: a venv of its own under .build/matrix/venvs with one ansible-core and one
 boto3/botocore release and nothing else (created without pip and filled by .venv's pip; kept while its
-requirements stay the same), then the smoke tests (``pytest -m smoke`` on the test files that mark any), run by .venv's pytest
+requirements stay the same), then the smoke tests (``pytest -m smoke tests/integration``), run by .venv's pytest
 with LMUS_ANSIBLE_BIN pointing at the cell's bin/: the tests run that venv's ``ansible-playbook`` and ``ansible``,
 whose Python runs the modules with that botocore. The collections (amazon.aws, ansible.posix) come from the build
 tree, .build/collections, as in every other run.
@@ -143,9 +143,15 @@ def check_venv(row, botocore, env):
     found = proc.stdout.split()
     if proc.returncode != 0 or found != [row.core, botocore, botocore]:
         raise RuntimeError(f"the venv holds {found or proc.stderr.strip()}, not ansible-core {row.core} and boto3/botocore {botocore}")
-    proc = run([str(row.venv / "bin" / "ansible"), "--version"], env=env)
-    if proc.returncode != 0 or f"[core {row.core}]" not in proc.stdout or str(row.venv / "bin" / "python") not in proc.stdout:
-        raise RuntimeError(f"`ansible --version` in the venv does not name ansible-core {row.core} and the venv's Python:\n{proc.stdout}{proc.stderr}")
+    for command in COMMANDS:
+        proc = run([str(row.venv / "bin" / command), "--version"], env=env)
+        if proc.returncode != 0 or f"[core {row.core}]" not in proc.stdout or str(row.venv / "bin" / "python") not in proc.stdout:
+            raise RuntimeError(f"`{command} --version` in the venv does not name ansible-core {row.core} and the venv's Python:\n"
+                               f"{proc.stdout}{proc.stderr}")
+
+
+# The commands the tests run (tests/integration/harness.py bin_path): each must be the cell's own.
+COMMANDS = ("ansible", "ansible-playbook", "ansible-galaxy")
 
 
 def run_cell(row, workers):
@@ -161,7 +167,16 @@ def run_cell(row, workers):
     start = time.monotonic()
     try:
         created = make_venv(row, botocore)
-        check_venv(row, botocore, env)
+        try:
+            check_venv(row, botocore, env)
+        except RuntimeError as e:
+            if created:
+                raise
+            # A venv kept from an earlier run that has since been damaged: made again, once.
+            print(f"    the venv kept from an earlier run fails its check, made again: {str(e).splitlines()[0]}", flush=True)
+            shutil.rmtree(row.venv, ignore_errors=True)
+            created = make_venv(row, botocore)
+            check_venv(row, botocore, env)
     except RuntimeError as e:
         row.problem = str(e)
         print(f"    {e}", flush=True)
@@ -176,19 +191,11 @@ def run_cell(row, workers):
     if workers > 0:
         cmd += ["-p", "xdist", "-n", str(workers)]
     start = time.monotonic()
-    rc = subprocess.run(cmd + smoke_files(), cwd=ROOT, env=env, check=False).returncode
+    rc = subprocess.run(cmd + ["tests/integration"], cwd=ROOT, env=env, check=False).returncode
     row.duration = time.monotonic() - start
     row.count(junit)
     if rc != 0 and row.ok:
         row.problem = f"pytest exited with {rc}"
-
-
-def smoke_files():
-    """The test files that hold smoke tests: pytest collects only those (each collection of the whole directory costs
-    seconds of CPU per process). A file that marks none is left out, and so is nothing marked."""
-    files = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "tests" / "integration").glob("test_*.py")
-                   if "mark.smoke" in path.read_text(encoding="utf-8"))
-    return files or ["tests/integration"]
 
 
 def seconds(value):
@@ -252,6 +259,11 @@ def main():
     releases = botocore_releases()
     if args.table_only:
         cell_rows, elapsed = load()
+        wanted = [(row.core, row.botocore) for row in cells(releases)]
+        kept = [(row.core, row.botocore) for row in cell_rows]
+        if kept != wanted:
+            raise SystemExit(f"matrix: {RESULTS.relative_to(ROOT)} holds the cells {kept}, tools/matrix.yml names {wanted}: "
+                             "run the cells again (tools/matrix.py without --table-only)")
     else:
         RESULTS.unlink(missing_ok=True)
         started = time.monotonic()

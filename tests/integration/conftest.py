@@ -68,7 +68,7 @@ def ansible(lmus_emulator, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def shared_run(tmp_path_factory, worker_id):
+def shared_run(tmp_path_factory, request):
     """One ansible-playbook run that many test cases share (``Ansible.each_task``), made once per test session.
 
     ``shared_run(name, seed, make, **emulator_options)`` starts an emulator, calls ``make(ansible)`` (an Ansible pointed at
@@ -77,7 +77,7 @@ def shared_run(tmp_path_factory, worker_id):
     run that fails is reported to every case that shares it.
     """
     root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
+    if hasattr(request.config, "workerinput"):  # a pytest-xdist worker
         root = root.parent  # the session's directory, which every worker's own directory is in
 
     def run(name, seed, make, **emulator_options):

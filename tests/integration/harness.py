@@ -62,13 +62,17 @@ def bin_path(name):
     """A command (ansible, ansible-playbook, ...): from the directory LMUS_ANSIBLE_BIN names, else the venv's own copy, else PATH's.
 
     LMUS_ANSIBLE_BIN is set by the support matrix (tools/matrix.py) to a venv with another ansible-core and botocore:
-    the tests then run that venv's commands, and its Python runs the modules.
+    the tests then run that venv's commands, and its Python runs the modules. A command missing there is an error, never
+    another venv's: the cell would pass having tested releases it does not stand for.
     """
-    for directory in (os.environ.get("LMUS_ANSIBLE_BIN"), os.path.dirname(sys.executable)):
-        here = os.path.join(directory, name) if directory else None
-        if here and os.path.exists(here):
-            return here
-    return shutil.which(name)
+    cell = os.environ.get("LMUS_ANSIBLE_BIN")
+    if cell:
+        here = os.path.join(cell, name)
+        if not os.path.exists(here):
+            raise FileNotFoundError(f"LMUS_ANSIBLE_BIN={cell} has no {name}")
+        return here
+    here = os.path.join(os.path.dirname(sys.executable), name)
+    return here if os.path.exists(here) else shutil.which(name)
 
 
 def ansible_env(**extra):
