@@ -214,3 +214,31 @@ def run_offboard(ansible, extra_vars, check=False, env=None, extra_args=(), play
     path.write_text(yaml.safe_dump(dict(extra_vars, offboard_endpoint_url=ansible.emulator.url), allow_unicode=True))
     cmd = [bin_path("ansible-playbook"), f"lmus.user_subscriptions.{playbook}", "-e", f"@{path}"] + (["--check"] if check else []) + list(extra_args)
     return ansible.run_command(cmd, env)
+
+
+def hand_written_play(ansible, tasks, check=False):
+    """One play on localhost whose tasks are YAML text written by hand (so that YAML, not Python, types their values),
+    the emulator's URL in module_defaults; the finished run."""
+    ansible.runs += 1
+    path = ansible.workdir / f"playbook{ansible.runs}.yml"
+    path.write_text(f"""- hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/lmus.user_subscriptions.lmus:
+      endpoint_url: {json.dumps(ansible.emulator.url)}
+  tasks:
+{tasks}""", encoding="utf-8")
+    return ansible.run_command([bin_path("ansible-playbook"), str(path)] + (["--check"] if check else []))
+
+
+def play_with_task_texts(ansible, task_texts):
+    """hand_written_play with many tasks, each with ignore_errors: {name: module and arguments as YAML text} in,
+    {name: result} out."""
+    run = hand_written_play(ansible, "".join(f"    - name: {json.dumps(name)}\n      ignore_errors: true\n{text}" for name, text in task_texts.items()))
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return {name: run.task(name) for name in task_texts}
+
+
+def task_text(module, body):
+    """A task's module and its arguments, indented for play_with_task_texts."""
+    return f"      {module}:\n" + "".join(f"        {line}\n" for line in body.splitlines())

@@ -12,11 +12,11 @@ request log and state, and that the ``msg`` the page shows is the one the comman
 cannot drift from the modules.
 """
 
+import functools
 import json
 import os
 import re
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -25,6 +25,9 @@ from harness import DIRECTORY
 from harness import DOMAIN
 from harness import ansible_env
 from harness import bin_path
+from harness import hand_written_play
+from harness import play_with_task_texts
+from harness import task_text
 
 # The page shows the emulator's output in the words AWS uses.
 VOCABULARIES = ("aws",)
@@ -239,20 +242,9 @@ def test_every_command_of_the_page_does_what_the_page_says_and_changes_nothing_w
 
 # ---------------------------------------------------------------- users as user names, and a user without a place
 
-def play_with_task_text(ansible, task_text, check=False):
+def play_with_task_text(ansible, text, check=False):
     """One play whose only task is written by hand, so that YAML, not Python, types its values."""
-    ansible.runs += 1
-    path = ansible.workdir / f"playbook{ansible.runs}.yml"
-    path.write_text(f"""- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/lmus.user_subscriptions.lmus:
-      endpoint_url: {json.dumps(ansible.emulator.url)}
-  tasks:
-    - name: adhoc
-      lmus.user_subscriptions.lmus_instance_user:
-{textwrap.indent(task_text, " " * 8)}""", encoding="utf-8")
-    return ansible.run_command([bin_path("ansible-playbook"), str(path)] + (["--check"] if check else []))
+    return hand_written_play(ansible, "    - name: adhoc\n" + task_text("lmus.user_subscriptions.lmus_instance_user", text), check=check)
 
 
 def test_users_may_be_a_yaml_list_of_user_names_mixed_with_mappings(world, ansible_factory):
@@ -283,24 +275,8 @@ NOT_USER_NAMES = [
 def refused(shared_run):
     """Each case of NOT_USER_NAMES, written by hand, as a task of one playbook (conftest.shared_run)."""
 
-    def make(ansible):
-        ansible.runs += 1
-        path = ansible.workdir / f"playbook{ansible.runs}.yml"
-        arguments = {text: textwrap.indent(f"state: absent\n{text}\n", " " * 8) for text, _needle in NOT_USER_NAMES}
-        tasks = "".join(f"""    - name: {json.dumps(text)}
-      ignore_errors: true
-      lmus.user_subscriptions.lmus_instance_user:
-{body}""" for text, body in arguments.items())
-        path.write_text(f"""- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/lmus.user_subscriptions.lmus:
-      endpoint_url: {json.dumps(ansible.emulator.url)}
-  tasks:
-{tasks}""", encoding="utf-8")
-        run = ansible.run_command([bin_path("ansible-playbook"), str(path)])
-        assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
-        return {text: run.task(text) for text, _needle in NOT_USER_NAMES}
+    texts = {text: task_text("lmus.user_subscriptions.lmus_instance_user", f"state: absent\n{text}") for text, _needle in NOT_USER_NAMES}
+    make = functools.partial(play_with_task_texts, task_texts=texts)
 
     return shared_run("adhoc-not-user-names", seed(), make)
 

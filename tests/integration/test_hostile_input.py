@@ -22,6 +22,8 @@ from harness import DOMAIN
 from harness import MODULE
 from harness import base_seed
 from harness import instance_id
+from harness import play_with_task_texts
+from harness import task_text
 
 # Refused before any API call, whatever the service would answer.
 VOCABULARIES = ("aws",)
@@ -76,29 +78,6 @@ def offboard_with_vars_text(ansible, text, check=False):
     path = ansible.workdir / f"departing{ansible.runs}.yml"
     path.write_text(text + f"offboard_endpoint_url: {json.dumps(ansible.emulator.url)}\n", encoding="utf-8")
     return ansible.run_command(["ansible-playbook", "lmus.user_subscriptions.offboard", "-e", f"@{path}"] + (["--check"] if check else []))
-
-
-def play_with_task_texts(ansible, task_texts):
-    """One play of tasks written by hand (so that YAML, not Python, types their values), each with ignore_errors:
-    {name: module and arguments as YAML text} in, {name: result} out."""
-    ansible.runs += 1
-    path = ansible.workdir / f"playbook{ansible.runs}.yml"
-    tasks = "".join(f"    - name: {json.dumps(name)}\n      ignore_errors: true\n{text}" for name, text in task_texts.items())
-    path.write_text(f"""- hosts: localhost
-  gather_facts: false
-  module_defaults:
-    group/lmus.user_subscriptions.lmus:
-      endpoint_url: {json.dumps(ansible.emulator.url)}
-  tasks:
-{tasks}""", encoding="utf-8")
-    run = ansible.run_command(["ansible-playbook", str(path)])
-    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return {name: run.task(name) for name in task_texts}
-
-
-def task_text(module, body):
-    """A task's module and its arguments, indented for play_with_task_texts."""
-    return f"      {module}:\n" + "".join(f"        {line}\n" for line in body.splitlines())
 
 
 def untouched(emulator):
